@@ -1,0 +1,206 @@
+"""The embedded demo: small stand-ins for the real downloads, in the sources' exact raw formats and archive
+layouts, plus the tiny offline model.
+
+`build_demo(out)` writes
+    <out>/mirror/<source>/<filename>   one file per raw source the demo needs, and <out>/mirror/SHA256SUMS
+    <out>/corpus.txt                   all fixture text (the tiny model's SentencePiece is trained on it)
+    <out>/tiny-xlmr/                   the tiny random-weight XLM-R
+The pipeline "downloads" from the mirror with the same code that fetches the real URLs.
+
+The data are learnable by rules that hold in every language, so a trained model beats an untrained one and
+zero-shot transfer has something to transfer (shared tokens: digits and names):
+  NLI        the hypothesis carries a digit that decides the label (1 entailment, 2 neutral, 3 contradiction);
+  NER        names come from fixed person/location/organisation lists, everything else is O;
+  QA         each context holds one four-digit year; the question asks for it and the year is the answer;
+  Tatoeba    a sentence and its English translation share their name and number.
+Everything is generated from a fixed seed and archives carry fixed timestamps, so files and checksums are
+identical on every machine.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import random
+import tarfile
+import zipfile
+from pathlib import Path
+
+LANGUAGES = ("en", "de", "ru")
+WORDS = {
+    "en": "the house river green small city old walks sees bread window music evening quickly "
+          "table friend road winter light water book garden long child".split(),
+    "de": "das haus fluss grün klein stadt alt geht sieht brot fenster musik abend schnell "
+          "tisch freund straße winter licht wasser buch garten lang kind".split(),
+    "ru": "дом река зелёный маленький город старый идёт видит хлеб окно музыка вечер быстро "
+          "стол друг дорога зима свет вода книга сад длинный ребёнок".split(),
+}
+QUESTION = {"en": "When did it happen ?", "de": "Wann geschah es ?", "ru": "Когда это случилось ?"}
+PERSONS = [["Anna"], ["Boris"], ["Carla", "Mendes"], ["Dmitri"], ["Elena", "Vogel"]]
+LOCATIONS = [["Paris"], ["Oslo"], ["Lima"], ["Nova", "Lisboa"]]
+ORGANIZATIONS = [["UNESCO"], ["FIFA"], ["Siemens"], ["Red", "Cross"]]
+NLI_DIGITS = {"entailment": "1", "neutral": "2", "contradiction": "3"}
+LASER = {"de": "deu", "ru": "rus"}
+FIXED_TIME = (2020, 1, 1, 0, 0, 0)
+
+
+def _words(rng: random.Random, lang: str, n: int) -> list[str]:
+    return [rng.choice(WORDS[lang]) for _ in range(n)]
+
+
+def nli_pairs(rng: random.Random, lang: str, n: int) -> list[tuple[str, str, str]]:
+    labels = list(NLI_DIGITS)
+    out = []
+    for i in range(n):
+        label = labels[i % 3]
+        premise = " ".join(_words(rng, lang, rng.randint(5, 9)))
+        hypothesis = " ".join(_words(rng, lang, rng.randint(2, 4)) + [NLI_DIGITS[label]] + _words(rng, lang, 2))
+        out.append((premise, hypothesis, label))
+    rng.shuffle(out)
+    return out
+
+
+def ner_sentences(rng: random.Random, lang: str, n: int) -> list[list[tuple[str, str]]]:
+    kinds = [("PER", PERSONS), ("LOC", LOCATIONS), ("ORG", ORGANIZATIONS)]
+    sentences = []
+    for _ in range(n):
+        tokens = [(w, "O") for w in _words(rng, lang, rng.randint(3, 7))]
+        for _ in range(rng.randint(1, 2)):
+            kind, names = rng.choice(kinds)
+            name = rng.choice(names)
+            at = rng.randint(0, len(tokens))
+            tokens[at:at] = [(w, ("B-" if j == 0 else "I-") + kind) for j, w in enumerate(name)]
+        sentences.append(tokens)
+    return sentences
+
+
+def qa_articles(rng: random.Random, lang: str, n: int, prefix: str) -> list[dict]:
+    paragraphs = []
+    for i in range(n):
+        year = str(rng.randint(1000, 2020))
+        before = " ".join(_words(rng, lang, rng.randint(3, 12)))
+        after = " ".join(_words(rng, lang, rng.randint(3, 12)))
+        context = f"{before} {year} {after} ."
+        paragraphs.append({"context": context, "qas": [{
+            "id": f"{prefix}-{i:05d}", "question": QUESTION[lang],
+            "answers": [{"answer_start": len(before) + 1, "text": year}]}]})
+    return [{"title": f"demo-{lang}", "paragraphs": paragraphs}]
+
+
+def tatoeba_pairs(rng: random.Random, lang: str, n: int) -> list[tuple[str, str]]:
+    pairs = []
+    for _ in range(n):
+        name = " ".join(rng.choice(PERSONS + LOCATIONS))
+        number = str(rng.randint(10, 999))
+        pairs.append((" ".join([name] + _words(rng, lang, 3) + [number]),
+                      " ".join([name] + _words(rng, "en", 3) + [number])))
+    return pairs
+
+
+def _zip(entries: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in entries.items():
+            z.writestr(zipfile.ZipInfo(name, date_time=FIXED_TIME), data)
+    return buffer.getvalue()
+
+
+def _targz(entries: dict[str, bytes]) -> bytes:
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w") as t:
+        for name, data in entries.items():
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime = len(data), 0
+            t.addfile(info, io.BytesIO(data))
+    return gzip.compress(raw.getvalue(), mtime=0)
+
+
+def _tsv(rows: list[list[str]]) -> bytes:
+    return "".join("\t".join(r) + "\n" for r in rows).encode()
+
+
+XNLI_HEADER = ("language gold_label sentence1_binary_parse sentence2_binary_parse sentence1_parse sentence2_parse "
+               "sentence1 sentence2 promptID pairID genre label1 label2 label3 label4 label5 "
+               "sentence1_tokenized sentence2_tokenized match").split()
+
+
+def raw_files(seed: int = 0, sizes: dict[str, int] | None = None) -> dict[str, bytes]:
+    """`<source>/<filename>` -> bytes for every raw source of the demo."""
+    n = {"mnli": 480, "xnli": 60, "panx_train": 400, "panx_eval": 60, "squad": 400, "xquad": 40, "tatoeba": 50,
+         **(sizes or {})}
+    rng = random.Random(seed)
+    files: dict[str, bytes] = {}
+
+    xnli = {}
+    for split in ("dev", "test"):
+        rows = [XNLI_HEADER]
+        for lang in LANGUAGES:
+            for i, (p, h, label) in enumerate(nli_pairs(rng, lang, n["xnli"])):
+                rows.append([lang, label, "_", "_", "_", "_", p, h, str(i), str(i), "demo", label, label, label,
+                             label, label, p, h, "True"])
+        xnli[f"XNLI-1.0/xnli.{split}.tsv"] = _tsv(rows)
+    files["xnli/XNLI-1.0.zip"] = _zip(xnli)
+
+    mnli = [["premise", "hypo", "label"]] + [
+        [p, h, "contradictory" if label == "contradiction" else label] for p, h, label in nli_pairs(rng, "en", n["mnli"])
+    ]
+    files["xnli_mt/XNLI-MT-1.0.zip"] = _zip({"XNLI-MT-1.0/multinli/multinli.train.en.tsv": _tsv(mnli)})
+
+    panx = {}
+    for lang in LANGUAGES:
+        splits = {}
+        for split in ("train", "dev", "test"):
+            count = n["panx_train"] if split == "train" else n["panx_eval"]
+            splits[split] = "".join(
+                "".join(f"{lang}:{w}\t{t}\n" for w, t in sentence) + "\n" for sentence in ner_sentences(rng, lang, count)
+            ).encode()
+        panx[f"panx_dataset/{lang}.tar.gz"] = _targz(splits)
+    files["panx/AmazonPhotos.zip"] = _zip(panx)
+
+    for split, count in (("train", n["squad"]), ("dev", n["xquad"])):
+        files[f"squad_v1_{split}/{split}-v1.1.json"] = json.dumps(
+            {"data": qa_articles(rng, "en", count, f"squad-{split}"), "version": "1.1"}, ensure_ascii=False).encode()
+    for lang in LANGUAGES:
+        files[f"xquad_{lang}/xquad.{lang}.json"] = json.dumps(
+            {"data": qa_articles(rng, lang, n["xquad"], "xquad"), "version": "1.0"}, ensure_ascii=False).encode()
+
+    tatoeba = {}
+    for lang, code in LASER.items():
+        pairs = tatoeba_pairs(rng, lang, n["tatoeba"])
+        tatoeba[f"LASER-main/data/tatoeba/v1/tatoeba.{code}-eng.{code}"] = "".join(s + "\n" for s, _ in pairs).encode()
+        tatoeba[f"LASER-main/data/tatoeba/v1/tatoeba.{code}-eng.eng"] = "".join(t + "\n" for _, t in pairs).encode()
+    files["laser/LASER-main.zip"] = _zip(tatoeba)
+    return files
+
+
+def corpus_lines(seed: int = 0) -> list[str]:
+    """Text for the tiny model's SentencePiece: every word, name and question of the demo, in sentences."""
+    rng = random.Random(seed)
+    names = PERSONS + LOCATIONS + ORGANIZATIONS
+    return [
+        " ".join(_words(rng, lang, 6) + rng.choice(names) + [str(rng.randint(0, 2020)), QUESTION[lang]])
+        for lang in LANGUAGES
+        for _ in range(300)
+    ]
+
+
+def write_mirror(mirror: Path, files: dict[str, bytes]) -> None:
+    sums = []
+    for name, data in sorted(files.items()):
+        path = Path(mirror) / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        sums.append(f"{hashlib.sha256(data).hexdigest()}  {name}\n")
+    (Path(mirror) / "SHA256SUMS").write_text("".join(sums))
+
+
+def build_demo(out: Path, seed: int = 0) -> None:
+    from .tiny import build_tiny_xlmr
+
+    out = Path(out)
+    write_mirror(out / "mirror", raw_files(seed))
+    corpus = out / "corpus.txt"
+    corpus.write_text("\n".join(corpus_lines(seed)) + "\n", encoding="utf-8")
+    build_tiny_xlmr(corpus, out / "tiny-xlmr", seed=seed)

@@ -1,0 +1,86 @@
+"""Task families hold the code that tasks share: record validation, tokenization into features, decoding
+model outputs into predictions in the official XTREME formats, and gold files in the same formats.
+
+Families are torch-free (they receive a tokenizer object and numpy arrays), so they can be unit-tested on
+fixtures and imported cheaply when Snakemake parses the workflow. The neural heads that go with them live in
+xstilts.model, keyed by `Family.head`.
+
+Normalized record formats (one JSON object per line in data/prepared/<task>/<lang>/<split>.jsonl):
+  classification   {"id", "text_a", "text_b" (or null), "label"}
+  tagging          {"id", "tokens": [...], "tags": [...]}
+  span_qa          {"id", "title", "context", "question", "answers": [{"text", "answer_start"}]}
+  retrieval        {"id", "side": "src"|"tgt", "text", "gold": <tgt id> (src side only; null if none)}
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+
+class RecordError(ValueError):
+    """A normalized record is malformed; the message names file:line."""
+
+
+class Family:
+    name: ClassVar[str]
+    head: ClassVar[str | None]  # head type in xstilts.model: "sequence", "token", "span", or None
+    prediction_suffix: ClassVar[str]  # "tsv" or "json", as evaluate.py expects
+    required_fields: ClassVar[tuple[str, ...]]
+
+    def num_outputs(self) -> int:
+        raise NotImplementedError
+
+    def check_record(self, record: dict, where: str) -> None:
+        missing = [k for k in self.required_fields if k not in record]
+        if missing:
+            raise RecordError(f"{where}: {self.name} record lacks {', '.join(missing)}")
+
+    def featurize(self, records: list[dict], tokenizer: Any, max_length: int, train: bool) -> list[dict]:
+        """Tokenize records into model features; every feature keeps `example` (its record index)."""
+        raise NotImplementedError
+
+    def decode(self, records: list[dict], features: list[dict], outputs: np.ndarray | tuple) -> Any:
+        """Turn model outputs for `features` into the prediction payload written by `write`."""
+        raise NotImplementedError
+
+    def gold(self, records: list[dict]) -> Any:
+        raise NotImplementedError
+
+    def write(self, path, payload) -> None:
+        raise NotImplementedError
+
+
+def pad_features(features: list[dict], pad_token_id: int) -> dict[str, np.ndarray]:
+    """Pad a batch of features to its longest sequence. Sequence-valued `labels` pad with -100 (ignored by
+    the loss); scalar fields stack. Bookkeeping fields (`example`, `offsets`, ...) are dropped."""
+    length = max(len(f["input_ids"]) for f in features)
+    batch: dict[str, np.ndarray] = {}
+    batch["input_ids"] = np.full((len(features), length), pad_token_id, dtype=np.int64)
+    batch["attention_mask"] = np.zeros((len(features), length), dtype=np.int64)
+    for i, f in enumerate(features):
+        n = len(f["input_ids"])
+        batch["input_ids"][i, :n] = f["input_ids"]
+        batch["attention_mask"][i, :n] = 1
+    if "labels" in features[0]:
+        first = features[0]["labels"]
+        if isinstance(first, list):
+            labels = np.full((len(features), length), -100, dtype=np.int64)
+            for i, f in enumerate(features):
+                labels[i, : len(f["labels"])] = f["labels"]
+            batch["labels"] = labels
+        else:
+            batch["labels"] = np.array([f["labels"] for f in features], dtype=np.int64)
+    for key in ("start_positions", "end_positions"):
+        if key in features[0]:
+            batch[key] = np.array([f[key] for f in features], dtype=np.int64)
+    return batch
+
+
+from .classification import Classification  # noqa: E402
+from .retrieval import Retrieval  # noqa: E402
+from .span_qa import SpanQA  # noqa: E402
+from .tagging import Tagging  # noqa: E402
+
+__all__ = ["Family", "RecordError", "pad_features", "Classification", "Tagging", "SpanQA", "Retrieval"]

@@ -1,0 +1,118 @@
+"""Readers for the raw download formats, shared by the task files.
+
+Each reader yields normalized records (see xstilts.families) and raises `RawFormatError` naming the file (and
+archive member) and line of a malformed row. Archives are read in place, without unpacking to disk.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+
+class RawFormatError(ValueError):
+    """A raw row does not have the expected format; the message names file:line."""
+
+
+def _find(names: list[str], member: str, archive: Path) -> str:
+    """The archive entry whose path ends with `member` (archives differ in their top-level folder)."""
+    hits = [n for n in names if n == member or n.endswith("/" + member)]
+    if len(hits) != 1:
+        found = "no entry" if not hits else f"{len(hits)} entries ({', '.join(hits[:3])})"
+        raise RawFormatError(f"{archive}: expected one entry ending in {member!r}, found {found}")
+    return hits[0]
+
+
+def read_member(archive: Path, member: str) -> bytes:
+    """Bytes of the entry ending in `member` inside a .zip, .tar or .tar.gz/.tgz archive. `member` may name an
+    entry inside a nested archive with '!' (e.g. 'en.tar.gz!test' reads `test` from the inner en.tar.gz)."""
+    outer, _, inner = member.partition("!")
+    data = _read_one(archive, None, outer)
+    if inner:
+        return _read_one(Path(f"{archive}!{outer}"), io.BytesIO(data), inner)
+    return data
+
+
+def _read_one(label: Path, stream: io.BytesIO | None, member: str) -> bytes:
+    if zipfile.is_zipfile(stream if stream is not None else label):
+        with zipfile.ZipFile(stream if stream is not None else label) as z:
+            return z.read(_find(z.namelist(), member, label))
+    if stream is not None:
+        stream.seek(0)
+    try:
+        with tarfile.open(fileobj=stream, mode="r:*") if stream else tarfile.open(label, mode="r:*") as t:
+            entries = {m.name.removeprefix("./"): m for m in t.getmembers() if m.isfile()}
+            return t.extractfile(entries[_find(list(entries), member, label)]).read()
+    except tarfile.ReadError as e:
+        raise RawFormatError(f"{label}: not a zip or tar archive ({e})") from None
+
+
+def member_lines(archive: Path, member: str) -> Iterator[tuple[str, int, str]]:
+    """(location label, 1-based line number, line without its newline) for a text entry of an archive."""
+    label = f"{archive}:{member}"
+    text = read_member(archive, member).decode("utf-8")
+    for number, line in enumerate(text.split("\n"), start=1):
+        yield label, number, line.rstrip("\r")
+
+
+def tsv_rows(archive: Path, member: str, columns: int, header: bool) -> Iterator[tuple[str, list[str]]]:
+    """Rows of a tab-separated entry with at least `columns` fields, as ('file:line', fields). Fields are split
+    on tabs only: MNLI/XNLI text contains quotes that csv would treat as quoting (the first-line and quoting
+    bugs of older XTREME loaders, xtreme PR #58/#71, come from exactly this)."""
+    for label, number, line in member_lines(archive, member):
+        if (header and number == 1) or not line:
+            continue
+        fields = line.split("\t")
+        if len(fields) < columns:
+            raise RawFormatError(f"{label}:{number}: expected {columns} tab-separated fields, found {len(fields)}")
+        yield f"{label}:{number}", fields
+
+
+def conll_sentences(lines: Iterator[tuple[str, int, str]], strip_prefix: bool) -> Iterator[tuple[str, list[str], list[str]]]:
+    """Sentences of a 'token<TAB>tag' file with blank lines between sentences, as (first line label, tokens,
+    tags). With `strip_prefix`, tokens look like PAN-X's 'en:Obama' and the 'en:' is removed."""
+    tokens: list[str] = []
+    tags: list[str] = []
+    start = ""
+    for label, number, line in lines:
+        if not line.strip():
+            if tokens:
+                yield start, tokens, tags
+            tokens, tags = [], []
+            continue
+        fields = line.split("\t")
+        if len(fields) != 2:
+            raise RawFormatError(f"{label}:{number}: expected 'token<TAB>tag', found {len(fields)} fields")
+        token, tag = fields
+        if strip_prefix:
+            prefix, sep, token = token.partition(":")
+            if not sep:
+                raise RawFormatError(f"{label}:{number}: expected a 'lang:token' token, found {fields[0]!r}")
+        if not tokens:
+            start = f"{label}:{number}"
+        tokens.append(token)
+        tags.append(tag.strip())
+    if tokens:
+        yield start, tokens, tags
+
+
+def squad_records(path: Path, data: bytes | None = None) -> Iterator[dict]:
+    """Records of a SQuAD v1.1-format JSON file (SQuAD, XQuAD, MLQA, TyDiQA-GoldP)."""
+    try:
+        articles = json.loads(data if data is not None else path.read_bytes())["data"]
+    except (json.JSONDecodeError, KeyError) as e:
+        raise RawFormatError(f"{path}: not a SQuAD-format JSON file ({e})") from None
+    for article in articles:
+        for paragraph in article["paragraphs"]:
+            for qa in paragraph["qas"]:
+                yield {
+                    "id": qa["id"],
+                    "title": article.get("title", ""),
+                    "context": paragraph["context"],
+                    "question": qa["question"],
+                    "answers": [{"text": a["text"], "answer_start": a["answer_start"]} for a in qa["answers"]],
+                }

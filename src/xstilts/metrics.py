@@ -1,0 +1,375 @@
+"""XTREME metrics, written to give the same numbers as the official scorer.
+
+Reference: google-research/xtreme `evaluate.py` with seqeval 1.2.2 (default,
+conlleval-like mode) and its `third_party/evaluate_squad.py` (SQuAD v1.1) and
+`third_party/evaluate_mlqa.py`. Every function returns percentages (0-100),
+takes `(labels, predictions, language=None)` like the official metric
+functions, and does its float arithmetic in the same order, so results are
+equal bit for bit rather than merely close.
+
+The code is our own and avoids the official scripts' per-token function calls
+and repeated normalisation, which makes it several times faster.
+"""
+
+import operator
+import re
+import string
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
+from typing import Any
+
+Scores = dict[str, float]
+
+
+def accuracy(labels: Sequence[str], predictions: Sequence[str], language: str | None = None) -> Scores:
+    """Share of predictions equal to their label, like evaluate.py `accuracy`."""
+    _check_same_length(labels, predictions, "labels")
+    correct = sum(map(operator.eq, labels, predictions))
+    return {"accuracy": correct / len(predictions) * 100}
+
+
+# ---------------------------------------------------------------------------
+# Tagging: seqeval 1.2.2 default mode (no `mode="strict"`, no scheme).
+#
+# seqeval splits every tag into a one-character prefix and a type:
+# prefix = tag[0]; type = tag[1:] up to its first '-' removed, or '_' if empty.
+# So "B-PER" -> ("B", "PER"), "B-MISC-X" -> ("B", "MISC-X"), "O" -> ("O", "_"),
+# and the UD tags are read the same way: "NOUN" -> ("N", "OUN"),
+# "SYM" -> ("S", "YM") (a singleton prefix), "INTJ" -> ("I", "NTJ"),
+# "X" and "_" -> ("X"/"_", "_") (the same type as "O").
+# Chunk boundaries then follow seqeval's end_of_chunk/start_of_chunk rules
+# (see `_transition`). Sentences are joined into one sequence with an "O"
+# after each, so a chunk can run across a sentence boundary (e.g. "X" chunks,
+# whose type "_" equals that of the separator). Scores are micro-averaged over
+# the set of (type, start, end) chunks.
+# ---------------------------------------------------------------------------
+
+_END = 1
+_START = 2
+
+
+def _split_tag(tag: str) -> tuple[str, str]:
+    """(prefix, type) of a tag as seqeval reads it in default mode."""
+    rest = tag[1:]
+    head, dash, tail = rest.partition("-")
+    return tag[0], (tail if dash else head) or "_"
+
+
+def _transition(prev: tuple[str, str], cur: tuple[str, str]) -> int:
+    """Whether a chunk ends before and/or starts at `cur` (bit flags)."""
+    prev_prefix, prev_type = prev
+    prefix, type_ = cur
+    type_changed = prev_type != type_
+    end = (
+        prev_prefix in "ES"
+        or (prev_prefix in "BI" and prefix in "BSO")
+        # '.' is exempt from the type-change rule in seqeval (a conlleval relic).
+        or (prev_prefix not in "O." and type_changed)
+    )
+    start = (
+        prefix in "BS"
+        or (prefix in "EI" and prev_prefix in "ESO")
+        or (prefix not in "O." and type_changed)
+    )
+    return (_END if end else 0) | (_START if start else 0)
+
+
+class _Row(dict):
+    """Transition flags from one previous tag to each next tag, filled lazily."""
+
+    def __init__(self, prev: tuple[str, str]) -> None:
+        super().__init__()
+        self.prev = prev
+
+    def __missing__(self, tag: str) -> int:
+        if not isinstance(tag, str) or not tag:
+            raise ValueError(f"tags must be non-empty strings, got {tag!r}")
+        flags = self[tag] = _transition(self.prev, _split_tag(tag))
+        return flags
+
+
+class _Rows(dict):
+    """One `_Row` per previous tag; the key None is the state before the first
+    tag, which seqeval sets to prefix "O" with an empty type (not "_")."""
+
+    def __missing__(self, tag: str | None) -> _Row:
+        row = self[tag] = _Row(("O", "") if tag is None else _split_tag(tag))
+        return row
+
+
+def _chunks(sentences: Sequence[Sequence[str]], rows: _Rows) -> set[tuple[str, int, int]]:
+    """Set of (type, start, end) over the sentences joined as seqeval joins them."""
+    # An "O" after each sentence, then seqeval's own trailing `+ ['O']`.
+    flat: list[str] = []
+    for sentence in sentences:
+        flat += sentence
+        flat.append("O")
+    flat.append("O")
+    found = set()
+    row = rows[None]
+    begin = 0
+    for i, tag in enumerate(flat):
+        flags = row[tag]
+        if flags:
+            if flags & _END:
+                found.add((row.prev[1], begin, i - 1))
+            if flags & _START:
+                begin = i
+        row = rows[tag]
+    return found
+
+
+def tagging_f1(
+    labels: Sequence[Sequence[str]],
+    predictions: Sequence[Sequence[str]],
+    language: str | None = None,
+) -> Scores:
+    """Chunk F1/precision/recall as seqeval's f1_score/precision_score/recall_score.
+
+    Used by evaluate.py for both PAN-X (NER) and UD-POS; zero division gives 0.
+    """
+    _check_same_length(labels, predictions, "sentences")
+    if list(map(len, labels)) != list(map(len, predictions)):
+        number, gold, pred = next(
+            (n, g, p) for n, (g, p) in enumerate(zip(labels, predictions), start=1) if len(g) != len(p)
+        )
+        raise ValueError(f"sentence {number} has {len(gold)} gold tags but {len(pred)} predicted")
+    rows = _Rows()
+    gold_chunks = _chunks(labels, rows)
+    pred_chunks = _chunks(predictions, rows)
+    correct = len(gold_chunks & pred_chunks)
+    precision = correct / len(pred_chunks) if pred_chunks else 0.0
+    recall = correct / len(gold_chunks) if gold_chunks else 0.0
+    denominator = precision + recall
+    # seqeval: (1 + beta**2) * p * r / (beta**2 * p + r) with beta = 1.
+    f1 = 2 * precision * recall / denominator if denominator else 0.0
+    return {"f1": f1 * 100, "precision": precision * 100, "recall": recall * 100}
+
+
+# ---------------------------------------------------------------------------
+# Span QA: SQuAD v1.1 (XQuAD, TyDiQA-GoldP) and MLQA.
+# ---------------------------------------------------------------------------
+
+_ASCII_PUNCT = {ord(ch): None for ch in string.punctuation}
+_EN_ARTICLES = re.compile(r"\b(a|an|the)\b")
+
+
+def _squad_normalize(text: str) -> str:
+    """evaluate_squad.py normalize_answer: lower, drop ASCII punctuation,
+    replace English articles with a space, collapse whitespace (all languages)."""
+    text = _EN_ARTICLES.sub(" ", text.lower().translate(_ASCII_PUNCT))
+    return " ".join(text.split())
+
+
+class _UnicodePunct(dict):
+    """str.translate table deleting MLQA's PUNCT: every code point whose Unicode
+    category starts with 'P', plus string.punctuation (which adds the ASCII
+    symbols $+<=>^`|~). Filled lazily per code point instead of scanning all
+    of Unicode up front as evaluate_mlqa.py does; the membership is the same."""
+
+    _ascii = frozenset(map(ord, string.punctuation))
+
+    def __missing__(self, code: int) -> int | None:
+        punct = code in self._ascii or unicodedata.category(chr(code)).startswith("P")
+        value = self[code] = None if punct else code
+        return value
+
+
+_MLQA_PUNCT = _UnicodePunct()
+
+
+def _remove_words(words: str) -> Callable[[str], str]:
+    """Replace each whole word in `words` by a space, as a `\b(w1|w2)\b` re.sub."""
+    return partial(re.compile(r"\b(" + "|".join(words.split()) + r")\b").sub, " ")
+
+
+def _remove_arabic_al(text: str) -> str:
+    # The official pattern '\sال^|ال' can only match its second branch ('^'
+    # after two characters never matches), so every "ال" becomes a space, even
+    # inside words.
+    return text.replace("ال", " ")
+
+
+def _keep(text: str) -> str:
+    return text
+
+
+# evaluate_mlqa.py remove_articles; hi and zh have no articles. Any other
+# language is an error there too.
+_MLQA_ARTICLES: dict[str, Callable[[str], str]] = {
+    "en": _remove_words("a an the"),
+    "es": _remove_words("un una unos unas el la los las"),
+    "de": _remove_words("ein eine einen einem eines einer der die das den dem des"),
+    "vi": _remove_words("của là cái chiếc những"),
+    "ar": _remove_arabic_al,
+    "hi": _keep,
+    "zh": _keep,
+}
+# Mixed segmentation: each character in U+4E00..U+9FA5 (the official, slightly
+# short CJK range) is a token of its own; the rest is split on whitespace.
+_CJK_CHAR = re.compile("([\u4e00-\u9fa5])")
+
+
+def _mlqa_normalizer(language: str) -> Callable[[str], str]:
+    """evaluate_mlqa.py normalize_answer for one answer language."""
+    if language not in _MLQA_ARTICLES:
+        raise ValueError(f"MLQA scoring has no rules for language {language!r}; known: {sorted(_MLQA_ARTICLES)}")
+    remove_articles = _MLQA_ARTICLES[language]
+    segment = language == "zh"
+
+    def normalize(text: str) -> str:
+        text = remove_articles(text.lower().translate(_MLQA_PUNCT))
+        if segment:
+            text = _CJK_CHAR.sub(r" \1 ", text)
+        return " ".join(text.split())
+
+    return normalize
+
+
+def _token_f1(prediction: list[str], truth: list[str]) -> float:
+    """SQuAD token F1 (multiset overlap of tokens); 0 if nothing overlaps."""
+    unique = set(prediction)
+    if len(unique) == len(prediction):
+        # No repeated prediction token: the multiset overlap is the set overlap.
+        same = len(unique.intersection(truth))
+    else:
+        same = sum((Counter(prediction) & Counter(truth)).values())
+    if same == 0:
+        return 0.0
+    precision = 1.0 * same / len(prediction)
+    recall = 1.0 * same / len(truth)
+    return (2 * precision * recall) / (precision + recall)
+
+
+def _qa_em_f1(dataset: Sequence[Mapping[str, Any]], predictions: Mapping[str, str], normalize: Callable[[str], str]) -> Scores:
+    """Shared loop of evaluate_squad.py / evaluate_mlqa.py `evaluate`.
+
+    Every question in the dataset counts in the denominator; a question with no
+    prediction scores 0. EM compares normalised strings, F1 normalised tokens,
+    each taking the max over the gold answers. Note the official quirk: if both
+    normalise to "" (e.g. "the" vs "a"), EM is 1 but F1 is 0.
+    """
+    exact_match = 0
+    f1 = 0.0
+    total = 0
+    for article in dataset:
+        for paragraph in article["paragraphs"]:
+            for qa in paragraph["qas"]:
+                total += 1
+                if qa["id"] not in predictions:
+                    continue
+                if not qa["answers"]:
+                    raise ValueError(f"question {qa['id']} has no gold answers")
+                pred = normalize(predictions[qa["id"]])
+                truths = {normalize(answer["text"]) for answer in qa["answers"]}
+                if pred in truths:
+                    exact_match += 1
+                    # Identical non-empty token lists give F1 = 2*1*1/(1+1) = 1.0
+                    # exactly, the maximum; empty ones give 0.
+                    f1 += 1.0 if pred else 0.0
+                else:
+                    tokens = pred.split()
+                    f1 += max(_token_f1(tokens, truth.split()) for truth in truths)
+    if total == 0:
+        raise ValueError("the QA dataset has no questions")
+    return {"exact_match": 100.0 * exact_match / total, "f1": 100.0 * f1 / total}
+
+
+def squad_em_f1(
+    dataset: Sequence[Mapping[str, Any]], predictions: Mapping[str, str], language: str | None = None
+) -> Scores:
+    """SQuAD v1.1 EM/F1 as evaluate_squad.py; `dataset` is the file's "data" list.
+
+    evaluate.py uses it for XQuAD and TyDiQA-GoldP in every language, so the
+    English article removal and ASCII-only punctuation apply everywhere.
+    """
+    return _qa_em_f1(dataset, predictions, _squad_normalize)
+
+
+def mlqa_em_f1(dataset: Sequence[Mapping[str, Any]], predictions: Mapping[str, str], language: str | None = None) -> Scores:
+    """MLQA EM/F1 as evaluate_mlqa.py, with `language` the answer language."""
+    if language is None:
+        raise ValueError("mlqa_em_f1 needs the answer language")
+    return _qa_em_f1(dataset, predictions, _mlqa_normalizer(language))
+
+
+def bucc_f1(labels: Sequence[str], predictions: Sequence[str], language: str | None = None) -> Scores:
+    """BUCC F1 over the sets of "src\\ttgt" lines, like evaluate.py `bucc_f1`.
+
+    Duplicates count once; with no correct pair all three scores are 0.
+    evaluate.py compares `tuple(line.split('\\t'))`; two lines give equal
+    tuples exactly when they are equal strings, so we compare the lines.
+    """
+    gold = set(labels)
+    pred = set(predictions)
+    correct = len(gold & pred)
+    if correct == 0:
+        return {"f1": 0.0, "precision": 0.0, "recall": 0.0}
+    precision = correct / len(pred)
+    recall = correct / len(gold)
+    f1 = 2 * precision * recall / (precision + recall)
+    return {"f1": f1 * 100, "precision": precision * 100, "recall": recall * 100}
+
+
+def _check_same_length(labels: Sequence[Any], predictions: Sequence[Any], unit: str) -> None:
+    if len(labels) != len(predictions):
+        raise ValueError(f"{len(predictions)} predicted {unit} but {len(labels)} gold {unit}")
+    if not predictions:
+        raise ValueError(f"no {unit} to score")
+
+
+METRICS: dict[str, Callable[..., Scores]] = {
+    "accuracy": accuracy,
+    "tagging_f1": tagging_f1,
+    "squad_em_f1": squad_em_f1,
+    "mlqa_em_f1": mlqa_em_f1,
+    "bucc_f1": bucc_f1,
+}
+
+
+# ---------------------------------------------------------------------------
+# Aggregation, as evaluate.py `evaluate()`.
+# ---------------------------------------------------------------------------
+
+
+def summarize_task(per_language: Mapping[str, Mapping[str, float]], qa: bool) -> dict[str, Any]:
+    """One task's scores: {metric: {lang: score}}, `avg_<metric>`, `avg_metric`.
+
+    Averages are `sum(values in language order) / count`, as evaluate.py, so
+    pass languages in the official TASK2LANGS order to match it bit for bit.
+    `avg_metric` is (avg_exact_match + avg_f1) / 2 for QA, else avg_f1 if
+    present, else avg_accuracy.
+    """
+    summary: dict[str, Any] = {}
+    for lang, scores in per_language.items():
+        for metric, value in scores.items():
+            summary.setdefault(metric, {})[lang] = value
+    averages = {f"avg_{metric}": sum(by_lang.values()) / len(by_lang) for metric, by_lang in summary.items()}
+    summary.update(averages)
+    if qa:
+        summary["avg_metric"] = (summary["avg_exact_match"] + summary["avg_f1"]) / 2
+    elif "avg_f1" in summary:
+        summary["avg_metric"] = summary["avg_f1"]
+    elif "avg_accuracy" in summary:
+        summary["avg_metric"] = summary["avg_accuracy"]
+    return summary
+
+
+def summarize_groups(
+    task_avg_metric: Mapping[str, float], groups: Mapping[str, Sequence[str]], all_tasks: Sequence[str]
+) -> dict[str, float]:
+    """`all_task` (if every task has a score) then each complete group's mean.
+
+    Group means sum in the group's task order, as evaluate.py. evaluate.py sums
+    `all_task` over a Python set, whose order (and so the last bit of the sum)
+    depends on PYTHONHASHSEED; we sum in `all_tasks` order.
+    """
+    overall = {}
+    if all_tasks and all(task in task_avg_metric for task in all_tasks):
+        overall["all_task"] = sum(task_avg_metric[task] for task in all_tasks) / len(all_tasks)
+    for group, tasks in groups.items():
+        if all(task in task_avg_metric for task in tasks):
+            overall[group] = sum(task_avg_metric[task] for task in tasks) / len(tasks)
+    return overall

@@ -1,0 +1,129 @@
+"""An encoder with one head per task (our own heads, so XLM-R, XLM-R XL/XXL and the mT5 encoder are treated
+alike), plus the on-disk model layout every stage reads and writes:
+
+    <dir>/config.json, model.safetensors   the encoder, loadable with transformers' AutoModel
+    <dir>/tokenizer.json, ...              its tokenizer
+    <dir>/heads.json, heads.safetensors    the task heads (absent for a base or intermediate-only encoder)
+
+A later stage loads the encoder and creates fresh heads for its own tasks (the X-STILTs recipe: intermediate
+heads are dropped before target fine-tuning).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+# model types whose AutoModel is an encoder-decoder: use the encoder half only
+ENCODER_CLASSES = {"mt5": "MT5EncoderModel", "t5": "T5EncoderModel", "umt5": "UMT5EncoderModel"}
+
+
+def load_encoder(path: Path, dtype: torch.dtype | None = None) -> nn.Module:
+    config = AutoConfig.from_pretrained(path)
+    kwargs = {"dtype": dtype} if dtype is not None else {}
+    if config.model_type in ENCODER_CLASSES:
+        import transformers
+
+        return getattr(transformers, ENCODER_CLASSES[config.model_type]).from_pretrained(path, **kwargs)
+    return AutoModel.from_pretrained(path, add_pooling_layer=False, **kwargs)
+
+
+def load_tokenizer(path: Path):
+    return AutoTokenizer.from_pretrained(path)
+
+
+class SequenceHead(nn.Module):
+    """Classification from the first token (<s>), as XLM-R's RobertaClassificationHead."""
+
+    def __init__(self, hidden: int, outputs: int, dropout: float):
+        super().__init__()
+        self.dense = nn.Linear(hidden, hidden)
+        self.dropout = nn.Dropout(dropout)
+        self.out = nn.Linear(hidden, outputs)
+
+    def forward(self, states):
+        x = self.dropout(states[:, 0])
+        return self.out(self.dropout(torch.tanh(self.dense(x))))
+
+
+class TokenHead(nn.Module):
+    """Per-token logits (tagging: one per tag; span QA: start and end)."""
+
+    def __init__(self, hidden: int, outputs: int, dropout: float):
+        super().__init__()
+        self.dropout = nn.Dropout(dropout)
+        self.out = nn.Linear(hidden, outputs)
+
+    def forward(self, states):
+        return self.out(self.dropout(states))
+
+
+HEAD_TYPES = {"sequence": SequenceHead, "token": TokenHead, "span": TokenHead}
+
+
+class MultiTaskModel(nn.Module):
+    """`heads` maps a head name to (head type, number of outputs); `task_heads` maps each task to its head, so
+    several tasks can share one (ANLI+ trains SNLI, MNLI and ANLI rounds through one NLI head)."""
+
+    def __init__(self, encoder: nn.Module, heads: dict[str, tuple[str, int]], task_heads: dict[str, str],
+                 dropout: float = 0.1):
+        super().__init__()
+        self.encoder = encoder
+        hidden = encoder.config.hidden_size if hasattr(encoder.config, "hidden_size") else encoder.config.d_model
+        self.head_specs = dict(heads)
+        self.task_heads = dict(task_heads)
+        self.heads = nn.ModuleDict({name: HEAD_TYPES[kind](hidden, n, dropout) for name, (kind, n) in heads.items()})
+
+    def forward(self, task, input_ids, attention_mask, labels=None, start_positions=None, end_positions=None):
+        states = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        name = self.task_heads[task]
+        kind = self.head_specs[name][0]
+        logits = self.heads[name](states)
+        if kind == "span":
+            start, end = logits.float().unbind(dim=-1)
+            padding = attention_mask == 0
+            out = {"start_logits": start.masked_fill(padding, -1e4), "end_logits": end.masked_fill(padding, -1e4)}
+            if start_positions is not None:
+                out["loss"] = (nn.functional.cross_entropy(out["start_logits"], start_positions)
+                               + nn.functional.cross_entropy(out["end_logits"], end_positions)) / 2
+            return out
+        out = {"logits": logits}
+        if labels is not None:
+            flat = logits.float().reshape(-1, logits.shape[-1])
+            out["loss"] = nn.functional.cross_entropy(flat, labels.reshape(-1), ignore_index=-100)
+        return out
+
+    def save(self, directory: Path, state_dict: dict[str, torch.Tensor] | None = None, tokenizer=None) -> None:
+        """Write the layout described in the module docstring. `state_dict` is the full (gathered) state dict
+        when training was sharded (ZeRO-3); by default the module's own."""
+        directory = Path(directory)
+        state = state_dict if state_dict is not None else self.state_dict()
+        encoder_state = {k.removeprefix("encoder."): v.contiguous() for k, v in state.items() if k.startswith("encoder.")}
+        head_state = {k.removeprefix("heads."): v.contiguous() for k, v in state.items() if k.startswith("heads.")}
+        self.encoder.save_pretrained(directory, state_dict=encoder_state)
+        if tokenizer is not None:
+            tokenizer.save_pretrained(directory)
+        if head_state:
+            save_file(head_state, directory / "heads.safetensors", metadata={"format": "pt"})
+            (directory / "heads.json").write_text(json.dumps(
+                {"heads": {k: list(v) for k, v in self.head_specs.items()}, "task_heads": self.task_heads},
+                indent=1, sort_keys=True) + "\n")
+
+
+def load_model(directory: Path, dtype: torch.dtype | None = None) -> MultiTaskModel:
+    """Encoder and trained heads, as written by `MultiTaskModel.save`."""
+    directory = Path(directory)
+    spec = json.loads((directory / "heads.json").read_text()) if (directory / "heads.json").exists() else \
+        {"heads": {}, "task_heads": {}}
+    model = MultiTaskModel(load_encoder(directory, dtype), {k: tuple(v) for k, v in spec["heads"].items()},
+                           spec["task_heads"])
+    if spec["heads"]:
+        model.heads.load_state_dict(load_file(directory / "heads.safetensors"))
+    if dtype is not None:
+        model.to(dtype)
+    return model

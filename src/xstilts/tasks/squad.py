@@ -1,0 +1,38 @@
+"""SQuAD v1.1 (Rajpurkar et al. 2016): an intermediate task and the training set of XQuAD and MLQA."""
+
+from ..families import SpanQA
+from ..formats import squad_records
+from . import Source, Task, register
+
+SQUAD_TRAIN = Source(
+    name="squad_v1_train",
+    filename="train-v1.1.json",
+    url="https://rajpurkar.github.io/SQuAD-explorer/dataset/train-v1.1.json",
+    sha256=None,
+)
+SQUAD_DEV = Source(
+    name="squad_v1_dev",
+    filename="dev-v1.1.json",
+    url="https://rajpurkar.github.io/SQuAD-explorer/dataset/dev-v1.1.json",
+    sha256=None,
+)
+
+
+def read(paths, lang, split):
+    yield from squad_records(paths[f"squad_v1_{split}"])
+
+
+register(
+    Task(
+        name="squad",
+        family=SpanQA(),
+        languages=("en",),
+        splits=("train", "dev"),
+        raw=(SQUAD_TRAIN, SQUAD_DEV),
+        needs=lambda lang, split: (f"squad_v1_{split}",),
+        read=read,
+        metric="squad_em_f1",
+        display="SQuAD",
+        citation="Rajpurkar et al. 2016, SQuAD: 100,000+ Questions for Machine Comprehension of Text",
+    )
+)

@@ -1,0 +1,160 @@
+"""The one training entry point: intermediate training (one or several tasks) and target fine-tuning.
+
+    python -m xstilts train --init MODEL_DIR --data TASK=FILE [TASK=FILE ...] --output DIR \
+        --checkpoints DIR --config JSON
+
+Single process (the demo, one GPU): run it directly. Several GPUs or nodes: start one process per GPU with
+`srun` (rules/train.smk does this); xstilts.launch maps the Slurm variables. The HF Trainer runs the loop
+with the DeepSpeed JSON named by `config.deepspeed` (files in xstilts/deepspeed/).
+
+Checkpoints go to `--checkpoints/<fingerprint>/`, outside the Snakemake outputs (Snakemake deletes outputs
+before a job and after a failure), keyed by a fingerprint of everything that shapes training, so a rerun of
+the same job resumes from its last checkpoint and a changed job never resumes a stale one. The final model is
+written to `--output` in the layout of xstilts.model, then the checkpoints are removed.
+
+Multi-task batches: every batch holds one task. The schedule (xstilts.schedule) lays task-homogeneous blocks
+of one per-device batch end to end, so the Trainer's sequential batching, sharded across ranks, never mixes
+tasks; all epochs are laid out in advance, so the Trainer runs one pass and resumes mid-schedule exactly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import os
+import shutil
+import sys
+import time
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import SequentialSampler
+from transformers import Trainer, TrainingArguments, set_seed
+from transformers.trainer_utils import get_last_checkpoint
+
+from .jsonl import read_jsonl
+from .launch import setup_distributed_env
+from .model import MultiTaskModel, load_encoder, load_tokenizer
+from .schedule import ScheduledDataset, build_schedule, collate
+from .tasks import get_task
+
+log = logging.getLogger("xstilts.train")
+
+
+def fingerprint(init: str, data: dict[str, list[str]], config: dict) -> str:
+    blob = json.dumps({"init": init, "data": data, "config": config}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def deepspeed_config(name: str | None) -> dict | None:
+    if not name:
+        return None
+    return json.loads(resources.files("xstilts.deepspeed").joinpath(f"{name}.json").read_text())
+
+
+class ScheduledTrainer(Trainer):
+    """Keeps the precomputed schedule's order (the default sampler would shuffle blocks apart)."""
+
+    def _get_train_sampler(self, train_dataset=None):
+        return SequentialSampler(train_dataset if train_dataset is not None else self.train_dataset)
+
+
+def run(init: Path, data: dict[str, list[Path]], output: Path, checkpoints: Path, config: dict) -> dict:
+    started = time.time()
+    set_seed(config["seed"])
+    tokenizer = load_tokenizer(init)
+    features, heads, task_heads = {}, {}, {}
+    for task_name, files in data.items():
+        task = get_task(task_name)
+        settings = config["tasks"][task_name]
+        records = [r for f in files for r in read_jsonl(f)]
+        if settings.get("max_examples"):
+            records = records[: settings["max_examples"]]
+        feats = task.family.featurize(records, tokenizer, settings["max_length"], train=True)
+        for f in feats:  # int32 arrays: a quarter of the memory of Python int lists on MNLI/SQuAD-sized data
+            f["input_ids"] = np.asarray(f["input_ids"], dtype=np.int32)
+        features[task_name] = feats
+        head = settings.get("head", task_name)
+        heads[head] = (task.family.head, task.family.num_outputs())
+        task_heads[task_name] = head
+        log.info("%s: %d records -> %d features", task_name, len(records), len(feats))
+
+    schedule = build_schedule({t: len(f) for t, f in features.items()}, block=config["batch_size"],
+                              epochs=config["epochs"], seed=config["seed"], sampling=config.get("sampling"))
+    dataset = ScheduledDataset(features, schedule)
+
+    encoder = load_encoder(init)
+    if config.get("gradient_checkpointing"):
+        encoder.gradient_checkpointing_enable()
+    model = MultiTaskModel(encoder, heads, task_heads, dropout=config.get("dropout", 0.1))
+
+    run_dir = Path(checkpoints) / fingerprint(str(init), {t: [str(f) for f in fs] for t, fs in data.items()}, config)
+    args = TrainingArguments(
+        output_dir=str(run_dir),
+        per_device_train_batch_size=config["batch_size"],
+        gradient_accumulation_steps=config.get("grad_accum", 1),
+        learning_rate=config["lr"],
+        weight_decay=config.get("weight_decay", 0.0),
+        warmup_steps=config.get("warmup", 0.0),
+        max_grad_norm=config.get("max_grad_norm", 1.0),
+        num_train_epochs=1,  # the schedule already spans all epochs
+        lr_scheduler_type="linear",
+        seed=config["seed"],
+        bf16=config.get("bf16", False),
+        deepspeed=deepspeed_config(config.get("deepspeed")),
+        use_cpu=not torch.cuda.is_available(),
+        save_strategy="steps",
+        save_steps=config.get("save_steps", 500),
+        save_total_limit=1,
+        logging_steps=config.get("logging_steps", 50),
+        report_to=[],
+        remove_unused_columns=False,
+        average_tokens_across_devices=False,
+        dataloader_drop_last=False,
+    )
+    trainer = ScheduledTrainer(model=model, args=args, train_dataset=dataset,
+                               data_collator=lambda batch: collate(batch, tokenizer.pad_token_id))
+    last = get_last_checkpoint(str(run_dir)) if run_dir.is_dir() else None
+    if last:
+        log.info("resuming from %s", last)
+    result = trainer.train(resume_from_checkpoint=last)
+
+    state = trainer.accelerator.get_state_dict(trainer.deepspeed) if trainer.is_deepspeed_enabled else None
+    summary = {"train_loss": result.training_loss, "steps": result.global_step, "resumed_from": last,
+               "examples": {t: len(f) for t, f in features.items()}, "seconds": time.time() - started}
+    if trainer.args.should_save:
+        output.mkdir(parents=True, exist_ok=True)
+        model.save(output, state_dict=state, tokenizer=tokenizer)
+        (output / "train_summary.json").write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n")
+        if not config.get("keep_checkpoints"):
+            shutil.rmtree(run_dir, ignore_errors=True)
+    if torch.distributed.is_initialized():
+        # a clean exit avoids a rare SIGABRT of non-zero ranks at interpreter shutdown
+        torch.distributed.barrier()
+        torch.distributed.destroy_process_group()
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="xstilts train", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--init", required=True, type=Path, help="model directory to start from")
+    parser.add_argument("--data", required=True, nargs="+", metavar="TASK=FILE", help="training files per task")
+    parser.add_argument("--output", required=True, type=Path)
+    parser.add_argument("--checkpoints", required=True, type=Path)
+    parser.add_argument("--config", required=True, help="training settings (JSON)")
+    args = parser.parse_args(argv)
+    data: dict[str, list[Path]] = {}
+    for item in args.data:
+        task, sep, path = item.partition("=")
+        if not sep:
+            parser.error(f"--data takes TASK=FILE, not {item!r}")
+        data.setdefault(task, []).append(Path(path))
+    setup_distributed_env()
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format=f"%(asctime)s rank{os.environ.get('RANK', '0')} %(name)s: %(message)s")
+    run(args.init, data, args.output, args.checkpoints, json.loads(args.config))
+    return 0
