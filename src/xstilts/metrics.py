@@ -163,25 +163,42 @@ def _squad_normalize(text: str) -> str:
     return " ".join(text.split())
 
 
-class _UnicodePunct(dict):
-    """str.translate table deleting MLQA's PUNCT: every code point whose Unicode
+class _MlqaTable(dict):
+    """str.translate table for MLQA normalisation, filled lazily per code point.
+
+    It deletes evaluate_mlqa.py's PUNCT: every code point whose Unicode
     category starts with 'P', plus string.punctuation (which adds the ASCII
-    symbols $+<=>^`|~). Filled lazily per code point instead of scanning all
-    of Unicode up front as evaluate_mlqa.py does; the membership is the same."""
+    symbols $+<=>^`|~). evaluate_mlqa.py scans all of Unicode for these at
+    import; looking code points up as they occur gives the same membership.
 
-    _ascii = frozenset(map(ord, string.punctuation))
+    With `segment_cjk` it also does zh "mixed segmentation" in the same pass:
+    each character in U+4E00..U+9FA5 (the official, slightly short CJK range)
+    gets spaces around it, so it becomes a token of its own. The official
+    segmenter also splits off PUNCT characters, but by then they are removed.
+    """
 
-    def __missing__(self, code: int) -> int | None:
-        punct = code in self._ascii or unicodedata.category(chr(code)).startswith("P")
-        value = self[code] = None if punct else code
+    _ascii_punct = frozenset(map(ord, string.punctuation))
+
+    def __init__(self, segment_cjk: bool) -> None:
+        super().__init__()
+        self.segment_cjk = segment_cjk
+
+    def __missing__(self, code: int) -> int | str | None:
+        value: int | str | None = code
+        if self.segment_cjk and 0x4E00 <= code <= 0x9FA5:
+            value = f" {chr(code)} "
+        elif code in self._ascii_punct or unicodedata.category(chr(code)).startswith("P"):
+            value = None
+        self[code] = value
         return value
 
 
-_MLQA_PUNCT = _UnicodePunct()
+_MLQA_TABLE = _MlqaTable(segment_cjk=False)
+_MLQA_ZH_TABLE = _MlqaTable(segment_cjk=True)
 
 
 def _remove_words(words: str) -> Callable[[str], str]:
-    """Replace each whole word in `words` by a space, as a `\b(w1|w2)\b` re.sub."""
+    """Replace each whole word in `words` by a space, as a `\\b(w1|w2)\\b` re.sub."""
     return partial(re.compile(r"\b(" + "|".join(words.split()) + r")\b").sub, " ")
 
 
@@ -207,23 +224,21 @@ _MLQA_ARTICLES: dict[str, Callable[[str], str]] = {
     "hi": _keep,
     "zh": _keep,
 }
-# Mixed segmentation: each character in U+4E00..U+9FA5 (the official, slightly
-# short CJK range) is a token of its own; the rest is split on whitespace.
-_CJK_CHAR = re.compile("([\u4e00-\u9fa5])")
 
 
 def _mlqa_normalizer(language: str) -> Callable[[str], str]:
-    """evaluate_mlqa.py normalize_answer for one answer language."""
+    """evaluate_mlqa.py normalize_answer for one answer language: lower,
+    delete PUNCT, remove articles, then split on whitespace (zh: mixed
+    segmentation) and join the tokens with single spaces."""
     if language not in _MLQA_ARTICLES:
         raise ValueError(f"MLQA scoring has no rules for language {language!r}; known: {sorted(_MLQA_ARTICLES)}")
     remove_articles = _MLQA_ARTICLES[language]
-    segment = language == "zh"
+    table = _MLQA_ZH_TABLE if language == "zh" else _MLQA_TABLE
 
     def normalize(text: str) -> str:
-        text = remove_articles(text.lower().translate(_MLQA_PUNCT))
-        if segment:
-            text = _CJK_CHAR.sub(r" \1 ", text)
-        return " ".join(text.split())
+        # Punctuation removal and CJK spacing touch disjoint characters, so for
+        # zh (no articles) one translate pass does both in the official order.
+        return " ".join(remove_articles(text.lower().translate(table)).split())
 
     return normalize
 

@@ -78,7 +78,7 @@ def predict(model_dir: Path, task_name: str, inputs: dict[str, Path], out_dir: P
     out_dir.mkdir(parents=True, exist_ok=True)
     for lang, path in sorted(inputs.items()):
         records = list(read_jsonl(path))
-        features = task.family.featurize(records, tokenizer, settings["max_length"], train=False)
+        features = task.family.featurize(records, tokenizer, settings, train=False)
         outputs = model_outputs(model, head_kind, task_name, features, tokenizer.pad_token_id,
                                 settings.get("batch_size", 32), device, settings.get("layer"))
         target = out_dir / f"test-{lang}.{task.prediction_suffix}"

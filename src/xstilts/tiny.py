@@ -1,6 +1,8 @@
 """A tiny random-weight XLM-R built offline: SentencePiece trained on local text, then an XLM-R config with
 hidden size 32 and 2 layers. It stands in for the real checkpoints in the demo and the tests, with the real
-architecture, tokenizer type and file layout.
+architecture, tokenizer type and file layout. The pieces are learned with SentencePiece's BPE trainer (on a
+few hundred sentences its unigram trainer keeps little more than characters) and loaded, with their scores,
+into XLM-R's unigram tokenizer, as for the real model.
 
 Traps handled (see shared notes, stack.md §3): XLMRobertaTokenizer(vocab_file=...) silently gives a 5-token
 vocabulary in transformers 5, so the vocabulary is passed as (piece, score) pairs in XLM-R's layout
@@ -23,8 +25,8 @@ def build_tiny_xlmr(corpus: Path, out: Path, vocab_size: int = 400, hidden: int 
     with tempfile.TemporaryDirectory() as tmp:
         prefix = str(Path(tmp) / "spm")
         spm.SentencePieceTrainer.train(input=str(corpus), model_prefix=prefix, vocab_size=vocab_size,
-                                       model_type="unigram", character_coverage=1.0, num_threads=1,
-                                       minloglevel=2, hard_vocab_limit=False, seed_sentencepiece_size=100000)
+                                       model_type="bpe", character_coverage=1.0, num_threads=1,
+                                       minloglevel=2, hard_vocab_limit=False)
         sp = spm.SentencePieceProcessor(model_file=prefix + ".model")
         pieces = [(sp.id_to_piece(i), sp.get_score(i)) for i in range(sp.get_piece_size())
                   if not (sp.is_control(i) or sp.is_unknown(i))]

@@ -74,7 +74,7 @@ def run(init: Path, data: dict[str, list[Path]], output: Path, checkpoints: Path
         records = [r for f in files for r in read_jsonl(f)]
         if settings.get("max_examples"):
             records = records[: settings["max_examples"]]
-        feats = task.family.featurize(records, tokenizer, settings["max_length"], train=True)
+        feats = task.family.featurize(records, tokenizer, settings, train=True)
         for f in feats:  # int32 arrays: a quarter of the memory of Python int lists on MNLI/SQuAD-sized data
             f["input_ids"] = np.asarray(f["input_ids"], dtype=np.int32)
         features[task_name] = feats

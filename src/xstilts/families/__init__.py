@@ -27,6 +27,7 @@ class Family:
     name: ClassVar[str]
     head: ClassVar[str | None]  # head type in xstilts.model: "sequence", "token", "span", or None
     prediction_suffix: ClassVar[str]  # "tsv" or "json", as evaluate.py expects
+    file_kind: ClassVar[str]  # how prediction and gold files are read for scoring (xstilts.predfiles.KINDS)
     required_fields: ClassVar[tuple[str, ...]]
 
     def num_outputs(self) -> int:
@@ -37,8 +38,9 @@ class Family:
         if missing:
             raise RecordError(f"{where}: {self.name} record lacks {', '.join(missing)}")
 
-    def featurize(self, records: list[dict], tokenizer: Any, max_length: int, train: bool) -> list[dict]:
-        """Tokenize records into model features; every feature keeps `example` (its record index)."""
+    def featurize(self, records: list[dict], tokenizer: Any, settings: dict, train: bool) -> list[dict]:
+        """Tokenize records into model features; every feature keeps `example` (its record index).
+        `settings` is the task's config slice: `max_length` (subwords) and family options."""
         raise NotImplementedError
 
     def decode(self, records: list[dict], features: list[dict], outputs: np.ndarray | tuple) -> Any:

@@ -19,6 +19,7 @@ class Classification(Family):
     name: ClassVar[str] = "classification"
     head: ClassVar[str] = "sequence"
     prediction_suffix: ClassVar[str] = "tsv"
+    file_kind: ClassVar[str] = "labels"
     required_fields: ClassVar[tuple[str, ...]] = ("id", "text_a", "text_b", "label")
 
     def num_outputs(self) -> int:
@@ -31,10 +32,10 @@ class Classification(Family):
         if self.pair and not record["text_b"]:
             raise RecordError(f"{where}: sentence-pair record has an empty text_b")
 
-    def featurize(self, records, tokenizer, max_length, train):
+    def featurize(self, records, tokenizer, settings, train):
         index = {label: i for i, label in enumerate(self.labels)}
         second = [r["text_b"] for r in records] if self.pair else None
-        encoded = tokenizer([r["text_a"] for r in records], second, truncation=True, max_length=max_length)
+        encoded = tokenizer([r["text_a"] for r in records], second, truncation=True, max_length=settings["max_length"])
         return [
             {"input_ids": ids, "labels": index[r["label"]], "example": i}
             for i, (ids, r) in enumerate(zip(encoded["input_ids"], records))

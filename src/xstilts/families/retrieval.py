@@ -23,6 +23,7 @@ class Retrieval(Family):
     name: ClassVar[str] = "retrieval"
     head: ClassVar[None] = None
     prediction_suffix: ClassVar[str] = "tsv"
+    file_kind: ClassVar[str] = "labels"
     required_fields: ClassVar[tuple[str, ...]] = ("id", "side", "text")
 
     def num_outputs(self) -> int:
@@ -33,8 +34,8 @@ class Retrieval(Family):
         if record["side"] not in ("src", "tgt"):
             raise RecordError(f"{where}: side must be src or tgt, not {record['side']!r}")
 
-    def featurize(self, records, tokenizer, max_length, train):
-        encoded = tokenizer([r["text"] for r in records], truncation=True, max_length=max_length)
+    def featurize(self, records, tokenizer, settings, train):
+        encoded = tokenizer([r["text"] for r in records], truncation=True, max_length=settings["max_length"])
         return [{"input_ids": ids, "example": i} for i, ids in enumerate(encoded["input_ids"])]
 
     def decode(self, records, features, outputs):

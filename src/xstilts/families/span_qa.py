@@ -24,6 +24,7 @@ class SpanQA(Family):
     name: ClassVar[str] = "span_qa"
     head: ClassVar[str] = "span"
     prediction_suffix: ClassVar[str] = "json"
+    file_kind: ClassVar[str] = "qa"
     required_fields: ClassVar[tuple[str, ...]] = ("id", "context", "question", "answers")
 
     def num_outputs(self) -> int:
@@ -36,13 +37,16 @@ class SpanQA(Family):
             if record["context"][start : start + len(text)] != text:
                 raise RecordError(f"{where}: answer {text!r} is not at character {start} of the context")
 
-    def featurize(self, records, tokenizer, max_length, train):
+    def featurize(self, records, tokenizer, settings, train):
+        stride = settings.get("doc_stride", self.doc_stride)
+        if stride >= settings["max_length"] // 2:
+            raise ValueError(f"doc_stride {stride} must be under half of max_length {settings['max_length']}")
         encoded = tokenizer(
             [r["question"].lstrip() for r in records],
             [r["context"] for r in records],
             truncation="only_second",
-            max_length=max_length,
-            stride=self.doc_stride,
+            max_length=settings["max_length"],
+            stride=stride,
             return_overflowing_tokens=True,
             return_offsets_mapping=True,
         )

@@ -23,6 +23,7 @@ class Tagging(Family):
     name: ClassVar[str] = "tagging"
     head: ClassVar[str] = "token"
     prediction_suffix: ClassVar[str] = "tsv"
+    file_kind: ClassVar[str] = "tags"
     required_fields: ClassVar[tuple[str, ...]] = ("id", "tokens", "tags")
 
     def num_outputs(self) -> int:
@@ -38,11 +39,11 @@ class Tagging(Family):
         if unknown:
             raise RecordError(f"{where}: unknown tags {', '.join(unknown)} (known: {', '.join(self.labels)})")
 
-    def featurize(self, records, tokenizer, max_length, train):
+    def featurize(self, records, tokenizer, settings, train):
         index = {label: i for i, label in enumerate(self.labels)}
         words = [w for r in records for w in r["tokens"]]
         pieces = tokenizer(words, add_special_tokens=False)["input_ids"] if words else []
-        budget = max_length - 2  # room for <s> and </s>
+        budget = settings["max_length"] - 2  # room for <s> and </s>
         features, cursor = [], 0
         for example, record in enumerate(records):
             word_pieces = []

@@ -1,0 +1,39 @@
+# X-STILTs on XTREME. Run on a Slurm cluster:  snakemake --profile profiles/slurm
+# The embedded CPU demo:                       make demo   (snakemake --profile profiles/demo)
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/download.smk"
+include: "rules/prepare.smk"
+include: "rules/intermediate.smk"
+include: "rules/finetune.smk"
+include: "rules/predict.smk"
+include: "rules/score.smk"
+include: "rules/paper.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        "paper/tables/xtreme.tex",
+
+
+rule data:
+    input:
+        all_prepared(),
+
+
+rule intermediate_models:
+    input:
+        all_intermediate_models(),
+
+
+rule predictions:
+    input:
+        all_predictions(),

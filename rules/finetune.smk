@@ -1,0 +1,21 @@
+# Target fine-tuning on the English training data of each fine-tuned target task.
+
+
+rule finetune:
+    input:
+        model=init_model,
+        data=lambda wc: prepared(get_task(wc.task).train_task, "en", "train"),
+        code=lambda wc: task_code(wc.task, get_task(wc.task).train_task),
+    output:
+        directory("models/finetuned/{model}/{arm}/seed{seed}/{task}"),
+    params:
+        config=lambda wc: json.dumps(GRID.target_train_config(wc.model, wc.task, int(wc.seed)), sort_keys=True),
+        data=lambda wc: f"{get_task(wc.task).train_task}={prepared(get_task(wc.task).train_task, 'en', 'train')}",
+        checkpoints=lambda wc: f"checkpoints/finetuned/{wc.model}/{wc.arm}/seed{wc.seed}/{wc.task}",
+    log:
+        "logs/finetune/{model}/{arm}/seed{seed}/{task}.log",
+    benchmark:
+        "benchmarks/finetune/{model}/{arm}/seed{seed}/{task}.tsv"
+    shell:
+        "python -m xstilts train --init {input.model} --data {params.data} --output {output}"
+        " --checkpoints {params.checkpoints} --config {params.config:q} > {log} 2>&1"
