@@ -101,12 +101,12 @@ class _Rows(dict):
 
 def _chunks(sentences: Sequence[Sequence[str]], rows: _Rows) -> set[tuple[str, int, int]]:
     """Set of (type, start, end) over the sentences joined as seqeval joins them."""
-    # An "O" after each sentence, then seqeval's own trailing `+ ['O']`.
+    # seqeval appends an "O" to each sentence (and one more at the very end,
+    # which can never close a chunk after an "O", so we leave it out).
     flat: list[str] = []
     for sentence in sentences:
         flat += sentence
         flat.append("O")
-    flat.append("O")
     found = set()
     row = rows[None]
     begin = 0
@@ -258,7 +258,9 @@ def _token_f1(prediction: list[str], truth: list[str]) -> float:
     return (2 * precision * recall) / (precision + recall)
 
 
-def _qa_em_f1(dataset: Sequence[Mapping[str, Any]], predictions: Mapping[str, str], normalize: Callable[[str], str]) -> Scores:
+def _qa_em_f1(
+    dataset: Sequence[Mapping[str, Any]], predictions: Mapping[str, str], normalize: Callable[[str], str]
+) -> Scores:
     """Shared loop of evaluate_squad.py / evaluate_mlqa.py `evaluate`.
 
     Every question in the dataset counts in the denominator; a question with no
@@ -303,7 +305,9 @@ def squad_em_f1(
     return _qa_em_f1(dataset, predictions, _squad_normalize)
 
 
-def mlqa_em_f1(dataset: Sequence[Mapping[str, Any]], predictions: Mapping[str, str], language: str | None = None) -> Scores:
+def mlqa_em_f1(
+    dataset: Sequence[Mapping[str, Any]], predictions: Mapping[str, str], language: str | None = None
+) -> Scores:
     """MLQA EM/F1 as evaluate_mlqa.py, with `language` the answer language."""
     if language is None:
         raise ValueError("mlqa_em_f1 needs the answer language")

@@ -74,7 +74,8 @@ class MultiTaskModel(nn.Module):
                  dropout: float = 0.1):
         super().__init__()
         self.encoder = encoder
-        hidden = encoder.config.hidden_size if hasattr(encoder.config, "hidden_size") else encoder.config.d_model
+        self.config = encoder.config  # the HF DeepSpeed integration sizes its "auto" buckets from config.hidden_size
+        hidden = encoder.config.hidden_size  # T5 configs map hidden_size to d_model
         self.head_specs = dict(heads)
         self.task_heads = dict(task_heads)
         self.heads = nn.ModuleDict({name: HEAD_TYPES[kind](hidden, n, dropout) for name, (kind, n) in heads.items()})

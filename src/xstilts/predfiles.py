@@ -19,11 +19,11 @@ log = logging.getLogger(__name__)
 
 PathLike = str | os.PathLike[str]
 
-# File kinds, keyed as the metric they feed (see metrics.METRICS):
-# "labels" one label per line (accuracy), "tags" one tag per line with a blank
-# line after each sentence (tagging_f1), "qa" JSON {qid: answer} predictions
-# against SQuAD-format gold (squad_em_f1, mlqa_em_f1), "pairs" "src\ttgt"
-# lines (bucc_f1).
+# File kinds and the metrics (xstilts.metrics.METRICS) that read them:
+# "labels"  one label per line                                   -> accuracy
+# "tags"    one tag per line, a blank line after each sentence   -> tagging_f1
+# "qa"      JSON {qid: answer} predictions, SQuAD-format gold    -> squad_em_f1, mlqa_em_f1
+# "pairs"   "src<TAB>tgt" lines                                  -> bucc_f1
 KINDS = ("labels", "tags", "qa", "pairs")
 
 

@@ -79,7 +79,8 @@ def predict(model_dir: Path, task_name: str, inputs: dict[str, Path], out_dir: P
     for lang, path in sorted(inputs.items()):
         records = list(read_jsonl(path))
         features = task.family.featurize(records, tokenizer, settings, train=False)
-        outputs = model_outputs(model, head_kind, task_name, features, tokenizer.pad_token_id,
+        # a fine-tuned model's head is named after the task it was trained on (XNLI predicts with the MNLI head)
+        outputs = model_outputs(model, head_kind, task.train_task, features, tokenizer.pad_token_id,
                                 settings.get("batch_size", 32), device, settings.get("layer"))
         target = out_dir / f"test-{lang}.{task.prediction_suffix}"
         task.family.write(target, task.family.decode(records, features, outputs))

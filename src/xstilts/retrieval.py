@@ -33,8 +33,10 @@ Ties between exactly equal similarities are broken towards the lower key index e
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -61,6 +63,10 @@ _MAX_BLOCK_ROWS = 512
 # (columns j, j+T, j+2T, ...): reducing over the middle axis of a (rows, width, T) view is about
 # twice as fast in numpy as reducing contiguous runs.
 _GROUP_WIDTH = 128
+# Number of row groups per block used to prune the key -> query (column) search.
+_ROW_GROUPS = 16
+# Narrowest column slice handed to one selection thread.
+_MIN_SLICE_COLUMNS = 4096
 
 # XTREME's ``mine_bitext`` is called with its default ``threshold=0`` and writes a pair only if
 # ``score > threshold``, so pairs with a margin <= 0 never reach the candidate file.
@@ -316,16 +322,26 @@ def _block_rows(n_keys: int, batch_size: int | None) -> int:
     return max(1, min(_MAX_BLOCK_ROWS, _BLOCK_BYTES // (4 * max(n_keys, 1))))
 
 
+def _column_slices(n_keys: int, k: int) -> list[slice]:
+    """Split the key columns into one slice per CPU, each wide enough for the group bound."""
+    min_width = max(_MIN_SLICE_COLUMNS, k * _GROUP_WIDTH)
+    n_slices = max(1, min(len(os.sched_getaffinity(0)), n_keys // min_width))
+    edges = np.linspace(0, n_keys, n_slices + 1).astype(int)
+    return [slice(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
+
+
 def _blockwise_topk(
     queries: np.ndarray, keys: np.ndarray, k_rows: int, k_cols: int, batch_size: int | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
     """Top-``k_rows`` keys per query and (if ``k_cols`` > 0) top-``k_cols`` queries per key.
 
-    Inputs must be C-contiguous float32 with normalised rows. Exact: identical to sorting each
-    row (column) of ``queries @ keys.T`` by (-similarity, index).
+    Inputs must be float32 with normalised rows. Exact: identical to sorting each row (column)
+    of ``queries @ keys.T`` by (-similarity, index). Each block of query rows is one GEMM (BLAS
+    threads); the selection then runs on column slices in a thread pool (numpy releases the GIL),
+    so that it stays small next to the GEMM on many-core machines too.
     """
     n_q, n_k = len(queries), len(keys)
-    if queries.shape[1:] != keys.shape[1:]:
+    if queries.ndim != 2 or queries.shape[1:] != keys.shape[1:]:
         raise ValueError(f"dimension mismatch: {queries.shape} vs {keys.shape}")
     if not 1 <= k_rows <= n_k or not 0 <= k_cols <= n_q:
         raise ValueError(f"k={k_rows}/{k_cols} out of range for {n_q} queries x {n_k} keys")
@@ -333,17 +349,29 @@ def _blockwise_topk(
     row_sims = np.empty((n_q, k_rows), dtype=np.float32)
     row_idx = np.empty((n_q, k_rows), dtype=np.int64)
     col_state = _ColumnTopK(n_k, k_cols) if k_cols else None
-
     rows_per_block = _block_rows(n_k, batch_size)
     buffer = np.empty((min(rows_per_block, n_q), n_k), dtype=np.float32)
-    keys_t = keys.T
-    for start in range(0, n_q, rows_per_block):
-        stop = min(start + rows_per_block, n_q)
-        block = buffer[: stop - start]
-        np.matmul(queries[start:stop], keys_t, out=block)
-        row_sims[start:stop], row_idx[start:stop] = _rowwise_topk(block, k_rows)
-        if col_state is not None:
-            col_state.update(block, start)
+    slices = _column_slices(n_k, k_rows)
+
+    with ThreadPoolExecutor(max_workers=len(slices)) as pool:
+        for start in range(0, n_q, rows_per_block):
+            stop = min(start + rows_per_block, n_q)
+            block = buffer[: stop - start]
+            np.matmul(queries[start:stop], keys.T, out=block)
+
+            def scan(columns: slice) -> tuple[np.ndarray, np.ndarray]:
+                part = block[:, columns]
+                if col_state is not None:
+                    col_state.update(part, start, columns.start)
+                sims, idx = _rowwise_topk(part, k_rows)
+                return sims, idx + columns.start
+
+            parts = list(pool.map(scan, slices))
+            sims = np.hstack([part[0] for part in parts])
+            idx = np.hstack([part[1] for part in parts])
+            best = np.lexsort((idx, -sims), axis=-1)[:, :k_rows]
+            row_sims[start:stop] = np.take_along_axis(sims, best, axis=1)
+            row_idx[start:stop] = np.take_along_axis(idx, best, axis=1)
 
     if col_state is None:
         return row_sims, row_idx, None, None
@@ -370,7 +398,7 @@ def _topk_per_owner(
 
 
 def _rowwise_topk(block: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Exact top-k per row of one similarity block.
+    """Exact top-k per row of a (slice of a) similarity block; column indices are local.
 
     Columns ``[0, n_groups * width)`` form ``n_groups`` strided groups of ``width`` columns
     (group g = columns g, g + n_groups, ...). The k-th largest group maximum is reached by k
@@ -406,7 +434,13 @@ def _rowwise_topk(block: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 class _ColumnTopK:
-    """Running top-k queries per key, fed one block of query rows at a time (in row order)."""
+    """Running top-k queries per key, fed blocks of query rows in row order.
+
+    A block's rows are split into groups; only (group, key) cells whose group maximum reaches
+    the key's bound are read. The bound is the larger of the key's current k-th best value and
+    the block's k-th largest group maximum (reached by k distinct entries of the block, so a
+    lower bound of the block's own k-th best).
+    """
 
     def __init__(self, n_keys: int, k: int) -> None:
         self.k = k
@@ -414,30 +448,45 @@ class _ColumnTopK:
         self.sims = np.full((n_keys, k), -np.inf, dtype=np.float32)
         self.idx = np.full((n_keys, k), -1, dtype=np.int64)
 
-    def update(self, block: np.ndarray, row_offset: int) -> None:
+    def update(self, block: np.ndarray, row_offset: int, key_offset: int) -> None:
+        """Merge ``block`` (rows from ``row_offset``, keys from ``key_offset``) into the state.
+
+        Calls for disjoint key ranges may run concurrently.
+        """
         n_rows, n_keys = block.shape
         k = self.k
-        floor = self.sims[:, k - 1]  # current k-th best per key
-        group_rows = n_rows // k
-        if group_rows:
-            # k groups of rows: each group maximum is a distinct entry, so the smallest of them
-            # is a lower bound of the block's k-th best value in that column.
-            group_max = block[: k * group_rows].reshape(k, group_rows, n_keys).max(axis=1)
-            col_max = group_max.max(axis=0)
-            if k * group_rows < n_rows:
-                np.maximum(col_max, block[k * group_rows :].max(axis=0), out=col_max)
-            bound = np.maximum(floor, group_max.min(axis=0))
-        else:
-            col_max = block.max(axis=0)
-            bound = floor
-        active = np.flatnonzero(col_max >= bound)
-        if not len(active):
+        state_sims = self.sims[key_offset : key_offset + n_keys]
+        state_idx = self.idx[key_offset : key_offset + n_keys]
+        n_groups = min(_ROW_GROUPS, n_rows)
+        group_rows = n_rows // n_groups
+        grouped = block[: n_groups * group_rows].reshape(n_groups, group_rows, n_keys)
+        group_max = grouped.max(axis=1)
+        bound = state_sims[:, k - 1].copy()  # current k-th best per key
+        if n_groups >= k:
+            np.maximum(bound, np.partition(group_max, n_groups - k, axis=0)[n_groups - k],
+                       out=bound)
+
+        pair_groups, pair_keys = np.nonzero(group_max >= bound)
+        members = grouped[pair_groups, :, pair_keys]  # [n_pairs, group_rows]
+        hit_pair, hit_member = np.nonzero(members >= bound[pair_keys, None])
+        keys = [pair_keys[hit_pair]]
+        rows = [row_offset + pair_groups[hit_pair] * group_rows + hit_member]
+        vals = [members[hit_pair, hit_member]]
+        tail = block[n_groups * group_rows :]
+        if len(tail):
+            tail_rows, tail_keys = np.nonzero(tail >= bound)
+            keys.append(tail_keys)
+            rows.append(row_offset + n_groups * group_rows + tail_rows)
+            vals.append(tail[tail_rows, tail_keys])
+        hit_keys = np.concatenate(keys)
+        if not len(hit_keys):
             return
-        sub = block[:, active]
-        bound_active = bound[active]
-        hit_rows, hit_cols = np.nonzero(sub >= bound_active)
+
+        active = np.unique(hit_keys)
         n_active = len(active)
-        owner = np.concatenate([np.repeat(np.arange(n_active), k), hit_cols])
-        vals = np.concatenate([self.sims[active].ravel(), sub[hit_rows, hit_cols]])
-        idx = np.concatenate([self.idx[active].ravel(), hit_rows + row_offset])
-        self.sims[active], self.idx[active] = _topk_per_owner(owner, vals, idx, n_active, k)
+        owner = np.concatenate([np.repeat(np.arange(n_active), k),
+                                np.searchsorted(active, hit_keys)])
+        all_vals = np.concatenate([state_sims[active].ravel(), *vals])
+        all_idx = np.concatenate([state_idx[active].ravel(), *rows])
+        state_sims[active], state_idx[active] = _topk_per_owner(owner, all_vals, all_idx,
+                                                                n_active, k)

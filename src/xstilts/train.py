@@ -112,6 +112,7 @@ def run(init: Path, data: dict[str, list[Path]], output: Path, checkpoints: Path
         save_total_limit=1,
         logging_steps=config.get("logging_steps", 50),
         report_to=[],
+        disable_tqdm=True,
         remove_unused_columns=False,
         average_tokens_across_devices=False,
         dataloader_drop_last=False,
