@@ -43,6 +43,17 @@ def _check_duplicates(key: str, values) -> None:
         raise ConfigError(f"config key {key}: duplicate entries {', '.join(map(repr, dupes))}")
 
 
+def _check_doc_stride(key: str, task: str, data: dict) -> None:
+    """Span QA windows overlap by doc_stride, which must stay under half the window (SpanQA.featurize)."""
+    default = getattr(get_task(task).family, "doc_stride", None)
+    if default is None or "max_length" not in data:
+        return
+    stride = data.get("doc_stride", default)
+    if stride >= data["max_length"] // 2:
+        raise ConfigError(f"config key {key}: doc_stride {stride} must be under half of max_length "
+                          f"{data['max_length']}" + ("" if "doc_stride" in data else " (the default doc_stride)"))
+
+
 @dataclass(frozen=True)
 class Grid:
     """The checked run grid plus helpers that slice the config per job."""
@@ -119,12 +130,20 @@ def check_config(config: dict) -> Grid:
     _check_names("grid.arms", grid["arms"], config["arms"])
     for key in ("models", "arms", "targets", "seeds"):
         _check_duplicates(f"grid.{key}", grid[key])
-    _check_names("intermediate", config["intermediate"], TASKS)
+    # intermediate training reads a task's English training split
+    trainable = {name for name, task in TASKS.items() if "train" in task.splits and "en" in task.languages}
+    _check_names("intermediate", config["intermediate"], trainable)
+    for task, data in config["intermediate"].items():
+        _check_doc_stride(f"intermediate.{task}", task, data)
+    _check_names("training", config["training"], TRAIN_KEYS)
 
     for arm, arm_cfg in config["arms"].items():
         _check_names(f"arms.{arm}", arm_cfg, ARM_KEYS)
         _check_names(f"arms.{arm}.tasks", arm_cfg["tasks"], config["intermediate"])
         _check_duplicates(f"arms.{arm}.tasks", arm_cfg["tasks"])
+        sampling = arm_cfg.get("sampling", {})
+        if sampling.get("rule") == "temperature" and "temperature" not in sampling:
+            raise ConfigError(f"config key arms.{arm}.sampling: rule temperature needs a temperature (a number > 0)")
         if not arm_cfg["tasks"] and arm != BASELINE_ARM:
             raise ConfigError(f"config key arms.{arm}.tasks: empty; only the baseline arm {BASELINE_ARM!r} has no tasks")
         if arm_cfg["tasks"]:
@@ -140,6 +159,7 @@ def check_config(config: dict) -> Grid:
     for task, target in config["targets"].items():
         _check_names(f"targets.{task}", [task], targets)
         _check_names(f"targets.{task}", target, TARGET_KEYS)
+        _check_doc_stride(f"targets.{task}", task, target)
         if get_task(task).finetuned:
             missing = sorted({"lr", "epochs", "batch_size"} - set(target) - set(config["training"]))
             if missing:

@@ -12,6 +12,7 @@ import hashlib
 import logging
 import os
 import shutil
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -42,8 +43,9 @@ def mirror_checksums(mirror: Path) -> dict[str, str]:
     """`<source>/<filename>` -> sha256, from the mirror's SHA256SUMS (sha256sum's output format)."""
     sums = {}
     for line in (mirror / "SHA256SUMS").read_text().splitlines():
-        digest, _, name = line.partition("  ")
-        sums[name.strip()] = digest
+        if line.strip():
+            digest, _, name = line.partition(" ")
+            sums[name.strip().removeprefix("*")] = digest  # "*name" is sha256sum's binary-mode marker
     return sums
 
 
@@ -82,7 +84,16 @@ def _download(url: str, part: Path) -> None:
     request = urllib.request.Request(url, headers={"User-Agent": "xstilts"})
     if have and not url.startswith("file:"):
         request.add_header("Range", f"bytes={have}-")
-    with urllib.request.urlopen(request, timeout=60) as response:
+    try:
+        response = urllib.request.urlopen(request, timeout=60)
+    except urllib.error.HTTPError as e:
+        if e.code != 416 or not have:
+            raise
+        # nothing after the bytes we have (an earlier run got all of it, or the file changed): start over
+        log.info("%s: server refused to resume at byte %d; downloading again", url, have)
+        part.unlink()
+        return _download(url, part)
+    with response:
         resumed = getattr(response, "status", 200) == 206
         if have and resumed:
             log.info("resuming %s at byte %d", url, have)

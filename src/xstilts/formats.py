@@ -54,7 +54,12 @@ def _read_one(label: Path, stream: io.BytesIO | None, member: str) -> bytes:
 def member_lines(archive: Path, member: str) -> Iterator[tuple[str, int, str]]:
     """(location label, 1-based line number, line without its newline) for a text entry of an archive."""
     label = f"{archive}:{member}"
-    text = read_member(archive, member).decode("utf-8")
+    data = read_member(archive, member)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        number = data.count(b"\n", 0, e.start) + 1
+        raise RawFormatError(f"{label}:{number}: not UTF-8 ({e.reason} at byte {e.start})") from None
     for number, line in enumerate(text.split("\n"), start=1):
         yield label, number, line.rstrip("\r")
 
@@ -106,13 +111,18 @@ def squad_records(path: Path, data: bytes | None = None) -> Iterator[dict]:
         articles = json.loads(data if data is not None else path.read_bytes())["data"]
     except (json.JSONDecodeError, KeyError) as e:
         raise RawFormatError(f"{path}: not a SQuAD-format JSON file ({e})") from None
-    for article in articles:
-        for paragraph in article["paragraphs"]:
-            for qa in paragraph["qas"]:
-                yield {
-                    "id": qa["id"],
-                    "title": article.get("title", ""),
-                    "context": paragraph["context"],
-                    "question": qa["question"],
-                    "answers": [{"text": a["text"], "answer_start": a["answer_start"]} for a in qa["answers"]],
-                }
+    for a, article in enumerate(articles):
+        for p, paragraph in enumerate(article["paragraphs"]):
+            for q, qa in enumerate(paragraph["qas"]):
+                try:
+                    record = {
+                        "id": qa["id"],
+                        "title": article.get("title", ""),
+                        "context": paragraph["context"],
+                        "question": qa["question"],
+                        "answers": [{"text": x["text"], "answer_start": x["answer_start"]} for x in qa["answers"]],
+                    }
+                except (KeyError, TypeError) as e:
+                    where = f"data[{a}].paragraphs[{p}].qas[{q}]"
+                    raise RawFormatError(f"{path}: {where} (id {qa.get('id')!r}): missing or malformed {e}") from None
+                yield record

@@ -2,8 +2,8 @@
 
 Behaves like ``postprocess_qa_predictions`` in Hugging Face's
 ``examples/pytorch/question-answering/utils_qa.py`` with ``version_2_with_negative=False``
-(every question has an answer), which is the decoding used for XQuAD, MLQA and TyDiQA-GoldP in
-XTREME (n_best_size=20, max_answer_length=30):
+(every question has an answer), used here for XQuAD, MLQA and TyDiQA-GoldP with XTREME's
+settings (n_best_size=20, max_answer_length=30):
 
 * for every feature (a window of the context produced with a doc stride), take the
   ``n_best_size`` highest start logits and the ``n_best_size`` highest end logits over the whole
@@ -25,15 +25,15 @@ Deliberate deviation: an example without any valid candidate gets ``""``; Huggin
 inserts the placeholder text ``"empty"``. Both score 0 against a non-empty gold answer.
 
 The n-best list, probabilities and file output of the original are left out: only the best
-answer is needed for EM/F1. Note that XTREME's own ``third_party/run_squad.py`` uses the older
-``squad_metrics.compute_predictions_logits``, which always applies the max-context filter and
-maps answers back through whitespace tokens (``get_final_text``); supply
-``token_is_max_context`` to get the former.
+answer is needed for EM/F1. XTREME's own ``third_party/run_squad.py`` decodes with the older
+``transformers`` ``squad_metrics.compute_predictions_logits``: same n-best search and
+constraints, but it always applies the max-context filter (supply ``token_is_max_context`` to
+get that) and maps the span back through whitespace tokens (``get_final_text``) instead of
+character offsets, which can differ in surrounding punctuation/spacing.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 

@@ -12,15 +12,18 @@ Exact k-NN without faiss
 ------------------------
 The k-NN search is brute force (exact, like ``IndexFlatIP``), computed in blocks of query rows:
 one float32 GEMM per block, then the top-k is selected without sorting or partitioning whole
-rows (a full ``argpartition`` costs about twice the GEMM itself at dim 1024):
+rows (``np.argpartition`` over a block costs as much as the GEMM itself at dim 1024):
 
 * rows (query -> key): the block's columns are split into groups; the k-th largest group
   maximum is a lower bound of each row's k-th best similarity, so only groups whose maximum
-  reaches it (normally exactly k of them) are examined;
-* columns (key -> query): a running top-k per key is kept across blocks; a block only touches
-  keys whose block maximum reaches the key's current k-th best (after the first few blocks, a
-  small fraction of keys), with a block-local lower bound (the smallest of k row-group maxima)
-  pruning the rest.
+  reaches it (normally exactly k of them) are read;
+* columns (key -> query): a running top-k per key is kept across blocks. The block's rows are
+  split into groups, and only (row group, key) cells whose maximum reaches the key's current
+  k-th best (and a lower bound of the block's own k-th best) are read: after the first few
+  blocks, a small fraction of the keys.
+
+So the selection makes two cheap reduction passes over each block; it runs on column slices in
+a thread pool (numpy releases the GIL), so it stays small next to the multi-threaded GEMM.
 
 BUCC mining needs the k-NN in both directions. :func:`mutual_topk_cosine` gets both from the
 *same* similarity blocks (the forward k-NN is the row-wise top-k, the backward k-NN the
@@ -64,7 +67,7 @@ _MAX_BLOCK_ROWS = 512
 # twice as fast in numpy as reducing contiguous runs.
 _GROUP_WIDTH = 128
 # Number of row groups per block used to prune the key -> query (column) search.
-_ROW_GROUPS = 16
+_ROW_GROUPS = 32
 # Narrowest column slice handed to one selection thread.
 _MIN_SLICE_COLUMNS = 4096
 
@@ -81,8 +84,8 @@ def normalize(x: np.ndarray) -> np.ndarray:
     """
     out = np.array(x, dtype=np.float32, copy=True, order="C", ndmin=2)
     norms = np.sqrt(np.einsum("ij,ij->i", out, out))
-    nonzero = norms > 0
-    out[nonzero] /= norms[nonzero, None]
+    norms[norms == 0] = 1
+    out /= norms[:, None]
     return out
 
 
@@ -161,7 +164,8 @@ def mine_candidates(
     on more than one line are dropped (``read_sent2id`` cannot map it to a single id). Without
     texts every row is its own sentence.
 
-    Deliberate deviations (none changes the result except on exact float ties):
+    Deliberate deviations (they can only matter where two scores tie or differ in the last
+    float32 bit):
 
     * cos(x, y) in step 2 is the k-NN similarity itself; XTREME recomputes ``x.dot(y)``, which
       can differ in the last float32 bit.
@@ -178,8 +182,8 @@ def mine_candidates(
     _check_rows(tgt_emb, tgt_ids, "tgt")
     src_rows, src_keys = _unify_sentences(src_ids, src_texts)
     tgt_rows, tgt_keys = _unify_sentences(tgt_ids, tgt_texts)
-    x = normalize(np.asarray(src_emb)[src_rows])
-    y = normalize(np.asarray(tgt_emb)[tgt_rows])
+    x = normalize(src_emb if src_rows is None else np.asarray(src_emb)[src_rows])
+    y = normalize(tgt_emb if tgt_rows is None else np.asarray(tgt_emb)[tgt_rows])
 
     k_fwd, k_bwd = min(k, len(y)), min(k, len(x))
     if knn is None:
@@ -204,7 +208,8 @@ def mine_candidates(
     for pos in kept:
         score = float(scores[pos])
         src_id, tgt_id = src_keys[pair_src[pos]], tgt_keys[pair_tgt[pos]]
-        if score <= _MINE_MIN_SCORE or src_id is None or tgt_id is None:
+        # "not >" rather than "<=": a NaN margin (0 / 0) is dropped too, as in XTREME.
+        if not score > _MINE_MIN_SCORE or src_id is None or tgt_id is None:
             continue
         key = (src_id, tgt_id)
         candidate2score[key] = max(score, candidate2score.get(key, score))
@@ -269,14 +274,14 @@ def _check_rows(emb: np.ndarray, ids: Sequence[str], side: str) -> None:
 
 def _unify_sentences(
     ids: Sequence[str], texts: Sequence[str] | None
-) -> tuple[np.ndarray, list[str | None]]:
-    """Rows to mine over and the id of each (None: sentence cannot be mapped to one id).
+) -> tuple[np.ndarray | None, list[str | None]]:
+    """Rows to mine over (None: all) and the id of each (None: not mappable to one id).
 
     Mirrors ``text_load_unify`` (distinct exact texts, first row kept) and ``read_sent2id``
     (a sentence whose stripped text occurs on several lines is dropped).
     """
     if texts is None:
-        return np.arange(len(ids)), list(ids)
+        return None, list(ids)
     if len(texts) != len(ids):
         raise ValueError(f"got {len(texts)} texts for {len(ids)} ids")
     first_row: dict[str, int] = {}
@@ -322,10 +327,17 @@ def _block_rows(n_keys: int, batch_size: int | None) -> int:
     return max(1, min(_MAX_BLOCK_ROWS, _BLOCK_BYTES // (4 * max(n_keys, 1))))
 
 
+def _available_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # respects CPU binding (taskset, Slurm)
+    except AttributeError:  # not available on macOS
+        return os.cpu_count() or 1
+
+
 def _column_slices(n_keys: int, k: int) -> list[slice]:
     """Split the key columns into one slice per CPU, each wide enough for the group bound."""
     min_width = max(_MIN_SLICE_COLUMNS, k * _GROUP_WIDTH)
-    n_slices = max(1, min(len(os.sched_getaffinity(0)), n_keys // min_width))
+    n_slices = max(1, min(_available_cpus(), n_keys // min_width))
     edges = np.linspace(0, n_keys, n_slices + 1).astype(int)
     return [slice(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
 
@@ -358,18 +370,13 @@ def _blockwise_topk(
             stop = min(start + rows_per_block, n_q)
             block = buffer[: stop - start]
             np.matmul(queries[start:stop], keys.T, out=block)
-
-            def scan(columns: slice) -> tuple[np.ndarray, np.ndarray]:
-                part = block[:, columns]
-                if col_state is not None:
-                    col_state.update(part, start, columns.start)
-                sims, idx = _rowwise_topk(part, k_rows)
-                return sims, idx + columns.start
-
-            parts = list(pool.map(scan, slices))
+            futures = [pool.submit(_scan_slice, block, columns, start, k_rows, col_state)
+                       for columns in slices]
+            parts = [future.result() for future in futures]
             sims = np.hstack([part[0] for part in parts])
             idx = np.hstack([part[1] for part in parts])
-            best = np.lexsort((idx, -sims), axis=-1)[:, :k_rows]
+            # Slices are in column order and each is sorted, so a stable sort breaks ties by index.
+            best = np.argsort(-sims, axis=1, kind="stable")[:, :k_rows]
             row_sims[start:stop] = np.take_along_axis(sims, best, axis=1)
             row_idx[start:stop] = np.take_along_axis(idx, best, axis=1)
 
@@ -378,14 +385,28 @@ def _blockwise_topk(
     return row_sims, row_idx, col_state.sims, col_state.idx
 
 
+def _scan_slice(
+    block: np.ndarray, columns: slice, row_offset: int, k_rows: int, col_state: _ColumnTopK | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Column-slice share of one block: update the key states, return the rows' top-k in it."""
+    part = block[:, columns]
+    if col_state is not None:
+        col_state.update(part, row_offset, columns.start)
+    sims, idx = _rowwise_topk(part, k_rows)
+    return sims, idx + columns.start
+
+
 def _topk_per_owner(
     owner: np.ndarray, vals: np.ndarray, idx: np.ndarray, n_owners: int, k: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Top-k (by value desc, then index asc) of candidate entries grouped by owner.
 
-    Every owner in ``range(n_owners)`` must have at least k entries.
+    Every owner in ``range(n_owners)`` must have at least k entries, and entries of one owner
+    with equal values must come in increasing index order: then one stable sort on the
+    composite key (owner, -value) gives the (owner, -value, index) order of a 3-key lexsort at
+    a third of the cost.
     """
-    order = np.lexsort((idx, -vals, owner))
+    order = np.argsort(_owner_desc_key(owner, vals), kind="stable")
     owner_sorted = owner[order]
     counts = np.bincount(owner_sorted, minlength=n_owners)
     rank = np.arange(len(order)) - np.repeat(np.cumsum(counts) - counts, counts)
@@ -395,6 +416,15 @@ def _topk_per_owner(
     out_vals[owner_sorted[keep], rank[keep]] = vals[order[keep]]
     out_idx[owner_sorted[keep], rank[keep]] = idx[order[keep]]
     return out_vals, out_idx
+
+
+def _owner_desc_key(owner: np.ndarray, vals: np.ndarray) -> np.ndarray:
+    """uint64 keys ordering entries by owner ascending, then float32 value descending."""
+    bits = (np.asarray(vals, dtype=np.float32) + np.float32(0)).view(np.uint32)  # -0.0 -> +0.0
+    # IEEE-754 trick: flipping all bits of negatives and the sign bit of positives makes the
+    # unsigned order follow the float order; the complement then sorts descending.
+    ascending = np.where(bits >> 31, ~bits, bits | np.uint32(1 << 31))
+    return (owner.astype(np.uint64) << np.uint64(32)) | (~ascending).astype(np.uint64)
 
 
 def _rowwise_topk(block: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -418,7 +448,8 @@ def _rowwise_topk(block: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 
     pair_rows, pair_groups = np.nonzero(group_max >= bound[:, None])
     members = grouped[pair_rows, :, pair_groups]  # [n_pairs, width]
-    hit_pair, hit_member = np.nonzero(members >= bound[pair_rows, None])
+    # Member-major order: within a row, candidate columns come out in increasing order.
+    hit_member, hit_pair = np.nonzero(members.T >= bound[pair_rows])
     rows = [pair_rows[hit_pair]]
     cols = [pair_groups[hit_pair] + hit_member * n_groups]
     vals = [members[hit_pair, hit_member]]
@@ -438,8 +469,7 @@ class _ColumnTopK:
 
     A block's rows are split into groups; only (group, key) cells whose group maximum reaches
     the key's bound are read. The bound is the larger of the key's current k-th best value and
-    the block's k-th largest group maximum (reached by k distinct entries of the block, so a
-    lower bound of the block's own k-th best).
+    a lower bound of the block's own k-th best value in that column.
     """
 
     def __init__(self, n_keys: int, k: int) -> None:
@@ -463,8 +493,11 @@ class _ColumnTopK:
         group_max = grouped.max(axis=1)
         bound = state_sims[:, k - 1].copy()  # current k-th best per key
         if n_groups >= k:
-            np.maximum(bound, np.partition(group_max, n_groups - k, axis=0)[n_groups - k],
-                       out=bound)
+            # k disjoint sets of groups: the smallest of their maxima is reached by k distinct
+            # entries, so it bounds the block's k-th best from below.
+            sets = n_groups // k
+            set_max = group_max[: k * sets].reshape(k, sets, n_keys).max(axis=1)
+            np.maximum(bound, set_max.min(axis=0), out=bound)
 
         pair_groups, pair_keys = np.nonzero(group_max >= bound)
         members = grouped[pair_groups, :, pair_keys]  # [n_pairs, group_rows]
@@ -482,10 +515,12 @@ class _ColumnTopK:
         if not len(hit_keys):
             return
 
-        active = np.unique(hit_keys)
+        is_active = np.zeros(n_keys, dtype=bool)
+        is_active[hit_keys] = True
+        active = np.flatnonzero(is_active)
         n_active = len(active)
-        owner = np.concatenate([np.repeat(np.arange(n_active), k),
-                                np.searchsorted(active, hit_keys)])
+        position = np.cumsum(is_active) - 1
+        owner = np.concatenate([np.repeat(np.arange(n_active), k), position[hit_keys]])
         all_vals = np.concatenate([state_sims[active].ravel(), *vals])
         all_idx = np.concatenate([state_idx[active].ravel(), *rows])
         state_sims[active], state_idx[active] = _topk_per_owner(owner, all_vals, all_idx,

@@ -30,6 +30,8 @@ def build_schedule(sizes: dict[str, int], block: int, epochs: float, seed: int,
                    sampling: dict | None = None) -> list[tuple[str, int]]:
     if block < 1:
         raise ValueError("block size must be positive")
+    if not sizes:
+        raise ValueError("no training tasks")
     empty = [t for t, n in sizes.items() if n == 0]
     if empty:
         raise ValueError(f"no training examples for {', '.join(empty)}")
@@ -44,6 +46,8 @@ def build_schedule(sizes: dict[str, int], block: int, epochs: float, seed: int,
             epoch = [(t, b) for t in tasks for b in _blocks_of(rng.permutation(sizes[t]), block)]
             blocks.extend(epoch[i] for i in rng.permutation(len(epoch)))
     elif rule == "temperature":
+        if not sampling.get("temperature", 0) > 0:
+            raise ValueError(f"the temperature rule needs a positive sampling.temperature, got {sampling}")
         weights = np.array([sizes[t] ** (1.0 / sampling["temperature"]) for t in tasks])
         draws = rng.choice(len(tasks), size=total, p=weights / weights.sum())
         cursors = {t: (rng.permutation(sizes[t]), 0) for t in tasks}

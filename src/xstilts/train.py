@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch.utils.data import SequentialSampler
-from transformers import Trainer, TrainingArguments, set_seed
+from transformers import Trainer, TrainerCallback, TrainingArguments, set_seed
 from transformers.trainer_utils import get_last_checkpoint
 
 from .jsonl import read_jsonl
@@ -43,6 +43,10 @@ from .schedule import ScheduledDataset, build_schedule, collate
 from .tasks import get_task
 
 log = logging.getLogger("xstilts.train")
+
+# Exit status of a run stopped at its time limit after saving a checkpoint (EX_TEMPFAIL): not a success, so
+# Snakemake retries the job, and the retry resumes from that checkpoint.
+STOPPED_AT_TIME_LIMIT = 75
 
 
 def fingerprint(init: str, data: dict[str, list[str]], config: dict) -> str:
@@ -63,7 +67,32 @@ class ScheduledTrainer(Trainer):
         return SequentialSampler(train_dataset if train_dataset is not None else self.train_dataset)
 
 
-def run(init: Path, data: dict[str, list[Path]], output: Path, checkpoints: Path, config: dict) -> dict:
+class Deadline(TrainerCallback):
+    """Stops training cleanly before a time limit: after the first optimizer step that ends past `deadline`,
+    the Trainer saves a checkpoint and stops. All ranks take the same decision (rank 0's clock, broadcast), so
+    no rank is left waiting in a collective."""
+
+    def __init__(self, deadline: float):
+        self.deadline = deadline
+        self.reached = False
+
+    def on_step_end(self, args, state, control, **kwargs):
+        past = torch.tensor([float(time.time() >= self.deadline)])
+        if torch.distributed.is_initialized():
+            if torch.distributed.get_backend() == "nccl":
+                past = past.cuda()
+            torch.distributed.broadcast(past, src=0)
+        if past.item():
+            self.reached = True
+            control.should_save = True
+            control.should_training_stop = True
+        return control
+
+
+def run(init: Path, data: dict[str, list[Path]], output: Path, checkpoints: Path, config: dict,
+        deadline: float | None = None) -> dict | None:
+    """Train and write the final model to `output`; return a summary, or None when `deadline` (a Unix time)
+    stopped the run early (a checkpoint was saved and `output` is not written)."""
     started = time.time()
     set_seed(config["seed"])
     tokenizer = load_tokenizer(init)
@@ -117,27 +146,39 @@ def run(init: Path, data: dict[str, list[Path]], output: Path, checkpoints: Path
         average_tokens_across_devices=False,
         dataloader_drop_last=False,
     )
+    stopper = Deadline(deadline) if deadline is not None else None
     trainer = ScheduledTrainer(model=model, args=args, train_dataset=dataset,
-                               data_collator=lambda batch: collate(batch, tokenizer.pad_token_id))
+                               data_collator=lambda batch: collate(batch, tokenizer.pad_token_id),
+                               callbacks=[stopper] if stopper else None)
     last = get_last_checkpoint(str(run_dir)) if run_dir.is_dir() else None
     if last:
         log.info("resuming from %s", last)
     result = trainer.train(resume_from_checkpoint=last)
+    if stopper is not None and stopper.reached and result.global_step < trainer.state.max_steps:
+        log.warning("time limit reached at step %d of %d; checkpoint saved in %s, rerun to resume",
+                    result.global_step, trainer.state.max_steps, run_dir)
+        _finish_distributed()
+        return None
 
     state = trainer.accelerator.get_state_dict(trainer.deepspeed) if trainer.is_deepspeed_enabled else None
     summary = {"train_loss": result.training_loss, "steps": result.global_step, "resumed_from": last,
-               "examples": {t: len(f) for t, f in features.items()}, "seconds": time.time() - started}
+               "examples": {t: len(f) for t, f in features.items()}, "seconds": time.time() - started,
+               "deepspeed": config.get("deepspeed") if trainer.is_deepspeed_enabled else None}
     if trainer.args.should_save:
         output.mkdir(parents=True, exist_ok=True)
         model.save(output, state_dict=state, tokenizer=tokenizer)
         (output / "train_summary.json").write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n")
         if not config.get("keep_checkpoints"):
             shutil.rmtree(run_dir, ignore_errors=True)
+    _finish_distributed()
+    return summary
+
+
+def _finish_distributed() -> None:
     if torch.distributed.is_initialized():
         # a clean exit avoids a rare SIGABRT of non-zero ranks at interpreter shutdown
         torch.distributed.barrier()
         torch.distributed.destroy_process_group()
-    return summary
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -147,6 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", required=True, type=Path)
     parser.add_argument("--checkpoints", required=True, type=Path)
     parser.add_argument("--config", required=True, help="training settings (JSON)")
+    parser.add_argument("--time-limit", type=float, metavar="MINUTES",
+                        help="stop with a checkpoint (exit status 75) once this much time has passed")
     args = parser.parse_args(argv)
     data: dict[str, list[Path]] = {}
     for item in args.data:
@@ -157,5 +200,6 @@ def main(argv: list[str] | None = None) -> int:
     setup_distributed_env()
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format=f"%(asctime)s rank{os.environ.get('RANK', '0')} %(name)s: %(message)s")
-    run(args.init, data, args.output, args.checkpoints, json.loads(args.config))
-    return 0
+    deadline = time.time() + 60 * args.time_limit if args.time_limit is not None else None
+    summary = run(args.init, data, args.output, args.checkpoints, json.loads(args.config), deadline)
+    return 0 if summary is not None else STOPPED_AT_TIME_LIMIT

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from xstilts import retrieval
 from xstilts.retrieval import (
     apply_threshold,
     best_threshold,
@@ -84,6 +85,21 @@ def test_mutual_topk_random_and_k_clipped_to_corpus_size():
     _, fwd_idx, _, bwd_idx = mutual_topk_cosine(src[:3], tgt, 4)
     assert fwd_idx.shape == (3, 4) and bwd_idx.shape == (1500, 3)
     np.testing.assert_array_equal(bwd_idx, brute_topk(tgt, src[:3], 3)[1])
+
+
+def test_column_slices_are_merged_exactly(monkeypatch):
+    # The selection runs per column slice (one per CPU on large corpora); force three uneven
+    # slices so that the cross-slice merge is exercised whatever the machine.
+    monkeypatch.setattr(retrieval, "_column_slices",
+                        lambda n_keys, k: [slice(0, 700), slice(700, 1301), slice(1301, n_keys)])
+    rng = np.random.default_rng(6)
+    src, tgt = exact_ties(rng, 90), exact_ties(rng, 2000)
+    fwd_sims, fwd_idx, bwd_sims, bwd_idx = mutual_topk_cosine(src, tgt, 4, batch_size=32)
+    np.testing.assert_array_equal(fwd_idx, brute_topk(src, tgt, 4)[1])
+    np.testing.assert_array_equal(bwd_idx, brute_topk(tgt, src, 4)[1])
+    x = rng.standard_normal((90, 16), dtype=np.float32)
+    y = rng.standard_normal((2000, 16), dtype=np.float32)
+    np.testing.assert_array_equal(topk_cosine(x, y, 4, batch_size=32)[1], brute_topk(x, y, 4)[1])
 
 
 def test_topk_rejects_k_larger_than_keys():

@@ -2,8 +2,9 @@
 layer are compared by cosine similarity.
 
 Records carry a side: "src" (the non-English sentence, with its gold English id) or "tgt" (English).
-Tatoeba predictions are, for each source sentence, the 0-based index of the nearest English sentence, one per
-line, as XTREME's run_retrieval.py writes them.
+Tatoeba predictions are, for each English sentence, the 0-based index of the nearest non-English sentence, one
+per line, as XTREME's run_retrieval.py writes them (`similarity_search(x=src, y=tgt)` indexes the non-English
+embeddings and queries them with the English ones; jiant's TatoebaEvaluationScheme does the same).
 """
 
 from __future__ import annotations
@@ -43,12 +44,16 @@ class Retrieval(Family):
         embeddings = np.asarray(outputs, dtype=np.float32)
         src = [i for i, r in enumerate(records) if r["side"] == "src"]
         tgt = [i for i, r in enumerate(records) if r["side"] == "tgt"]
-        nearest = tatoeba_predictions(embeddings[src], embeddings[tgt])
+        nearest = tatoeba_predictions(embeddings[tgt], embeddings[src])
         return [str(int(i)) for i in nearest]
 
     def gold(self, records):
-        tgt_index = {r["id"]: i for i, r in enumerate(r for r in records if r["side"] == "tgt")}
-        return [str(tgt_index[r["gold"]]) for r in records if r["side"] == "src"]
+        """For each English sentence, the index of the non-English sentence whose gold it is."""
+        src_index = {r["gold"]: i for i, r in enumerate(r for r in records if r["side"] == "src")}
+        missing = [r["id"] for r in records if r["side"] == "tgt" and r["id"] not in src_index]
+        if missing:
+            raise RecordError(f"no src sentence has gold {', '.join(missing[:5])}")
+        return [str(src_index[r["id"]]) for r in records if r["side"] == "tgt"]
 
     def write(self, path, payload):
         predfiles.write_labels(path, payload)

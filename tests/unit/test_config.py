@@ -1,0 +1,290 @@
+"""Tests for the config checks: the JSON schema (rules/config.schema.yaml, applied with snakemake.utils.validate as
+the workflow does) and xstilts.config.check_config, whose errors name the config key and the allowed values; and
+the Grid helpers that slice the config per job."""
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+from snakemake.utils import validate
+
+from xstilts.config import ConfigError, Grid, check_config
+from xstilts.tasks import get_task
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = ROOT / "rules" / "config.schema.yaml"
+
+
+def load(name):
+    return yaml.safe_load((ROOT / name).read_text())
+
+
+@pytest.fixture(params=["config.yaml", "profiles/demo/demo.yaml"])
+def config(request):
+    return load(request.param)
+
+
+@pytest.fixture
+def main():
+    return load("config.yaml")
+
+
+def checked(config):
+    validate(config, str(SCHEMA))
+    return check_config(config)
+
+
+def test_shipped_configs_pass(config):
+    grid = checked(config)
+    assert grid.targets == ["xnli", "panx", "xquad", "tatoeba"]
+    assert grid.arms == ["none", "mnli", "squad"]
+
+
+# --------------------------------------------------------------------------------- schema ---
+
+
+@pytest.mark.parametrize("mutate, key", [
+    (lambda c: c["grid"].update(seeds="1"), "seeds"),
+    (lambda c: c["grid"].update(seeds=[1, "2"]), "seeds"),
+    (lambda c: c["grid"].update(languages="some"), "languages"),
+    (lambda c: c["training"].update(lr="fast"), "lr"),
+    (lambda c: c["training"].update(batch_size=0), "batch_size"),
+    (lambda c: c["grid"].update(unexpected=1), "unexpected"),
+    (lambda c: c.update(extra={}), "extra"),
+    (lambda c: c["intermediate"]["mnli"].update(max_len=128), "max_len"),
+    (lambda c: next(iter(c["models"].values())).update(deepspeed="zero9"), "deepspeed"),
+    (lambda c: next(iter(c["models"].values())).pop("retrieval_layer"), "retrieval_layer"),
+    (lambda c: c["targets"]["xnli"].pop("max_length"), "max_length"),
+    (lambda c: c["arms"]["mnli"].update(sampling={"rule": "random"}), "rule"),
+    (lambda c: c.pop("training"), "training"),
+])
+def test_schema_rejects_and_names_the_key(config, mutate, key):
+    mutate(config)
+    with pytest.raises(Exception) as e:
+        validate(config, str(SCHEMA))
+    assert key in str(e.value)
+
+
+# ---------------------------------------------------------------------------- check_config ---
+
+
+def assert_config_error(config, *parts):
+    with pytest.raises(ConfigError) as e:
+        check_config(config)
+    for part in parts:
+        assert part in str(e.value), f"{part!r} not in {str(e.value)!r}"
+    return str(e.value)
+
+
+def test_unknown_target_task(config):
+    config["grid"]["targets"].append("xnl")
+    assert_config_error(config, "config key grid.targets", "'xnl'", "allowed: ", "panx", "tatoeba", "xnli", "xquad")
+
+
+def test_intermediate_task_is_not_a_target(config):
+    config["grid"]["targets"].append("mnli")
+    config["targets"]["mnli"] = {"max_length": 64}
+    message = assert_config_error(config, "config key grid.targets", "'mnli'")
+    assert "mnli" not in message.split("allowed: ")[1].split(", ")
+
+
+def test_unknown_model_in_grid(config):
+    config["grid"]["models"] = ["xlm-roberta-xl"]
+    model = next(iter(config["models"]))
+    assert_config_error(config, "config key grid.models", "'xlm-roberta-xl'", f"allowed: {model}")
+
+
+def test_unknown_arm_in_grid(config):
+    config["grid"]["arms"].append("qqp")
+    assert_config_error(config, "config key grid.arms", "'qqp'", "allowed: mnli, none, squad")
+
+
+@pytest.mark.parametrize("where", ["arms", "targets"])
+def test_unknown_training_key_in_arm_or_target(config, where):
+    name = "mnli" if where == "arms" else "xnli"
+    config[where][name]["learning_rate"] = 1e-5
+    validate(config, str(SCHEMA))  # the schema lets it through (allOf), the registry check must not
+    message = assert_config_error(config, f"config key {where}.{name}", "'learning_rate'", "allowed: ")
+    assert "lr" in message.split("allowed: ")[1].split(", ")
+
+
+def test_unknown_training_key_in_training_defaults(config):
+    config["training"]["learning_rate"] = 1e-5
+    validate(config, str(SCHEMA))
+    assert_config_error(config, "config key training", "'learning_rate'", "allowed: ", "lr")
+
+
+def test_language_not_in_any_target(config):
+    config["grid"]["languages"] = ["en", "xx"]
+    assert_config_error(config, "config key grid.languages", "'xx'", "allowed: ", "de", "ru", "zh")
+
+
+def test_languages_selecting_nothing_for_a_target(config):
+    config["grid"]["languages"] = ["jv"]  # PAN-X and Tatoeba have Javanese; XNLI and XQuAD do not
+    assert_config_error(config, "config key grid.languages", "selects none of xnli's languages")
+
+
+@pytest.mark.parametrize("key, values", [("seeds", [1, 2, 1]), ("arms", ["none", "mnli", "mnli"]),
+                                         ("targets", ["xnli", "xnli"])])
+def test_duplicates_in_grid(config, key, values):
+    config["grid"][key] = values
+    assert_config_error(config, f"config key grid.{key}", "duplicate entries", repr(values[-1]))
+
+
+def test_duplicate_languages(config):
+    config["grid"]["languages"] = ["en", "de", "en"]
+    assert_config_error(config, "config key grid.languages", "duplicate entries 'en'")
+
+
+def test_empty_non_baseline_arm(config):
+    config["arms"]["mnli"]["tasks"] = []
+    assert_config_error(config, "config key arms.mnli.tasks", "empty", "'none'")
+
+
+def test_baseline_arm_with_tasks(config):
+    config["arms"]["none"]["tasks"] = ["mnli"]
+    config["arms"]["none"].update(lr=1e-5, epochs=1, batch_size=4)
+    assert_config_error(config, "config key arms.none.tasks", "no tasks")
+
+
+def test_arm_task_without_intermediate_settings(config):
+    config["arms"]["mnli"]["tasks"] = ["mnli", "squad", "qqp"]
+    assert_config_error(config, "config key arms.mnli.tasks", "'qqp'", "allowed: mnli, squad")
+
+
+def test_intermediate_entry_for_unknown_task(config):
+    config["intermediate"]["sst2"] = {"max_length": 64}
+    assert_config_error(config, "config key intermediate", "'sst2'", "allowed: ", "mnli", "squad")
+
+
+def test_intermediate_task_needs_an_english_train_split(config):
+    config["intermediate"]["xquad"] = {"max_length": 64}
+    message = assert_config_error(config, "config key intermediate", "'xquad'", "allowed: ", "mnli", "squad")
+    assert "tatoeba" not in message.split("allowed: ")[1]
+
+
+def test_missing_targets_entry(config):
+    del config["targets"]["panx"]
+    assert_config_error(config, "config key targets", "'panx'", "max_length")
+
+
+def test_target_settings_for_unknown_task(config):
+    config["targets"]["udpos"] = {"max_length": 64}
+    assert_config_error(config, "config key targets.udpos", "'udpos'", "allowed: ", "xnli")
+
+
+def test_missing_required_training_settings(config):
+    del config["arms"]["mnli"]["lr"]
+    assert_config_error(config, "config key arms.mnli", "missing lr")
+    config = copy.deepcopy(config)
+    config["arms"]["mnli"]["lr"] = 1e-5
+    del config["targets"]["xnli"]["epochs"]
+    assert_config_error(config, "config key targets.xnli", "missing epochs")
+
+
+def test_training_defaults_fill_required_settings(config):
+    del config["targets"]["xnli"]["epochs"]
+    config["training"]["epochs"] = 3
+    checked(config)
+
+
+def test_duplicate_task_in_arm(config):
+    config["arms"]["mnli"]["tasks"] = ["mnli", "mnli"]
+    assert_config_error(config, "config key arms.mnli.tasks", "duplicate entries 'mnli'")
+
+
+def test_temperature_sampling_needs_a_temperature(config):
+    config["arms"]["mnli"]["sampling"] = {"rule": "temperature"}
+    validate(config, str(SCHEMA))
+    assert_config_error(config, "config key arms.mnli.sampling", "temperature")
+    config["arms"]["mnli"]["sampling"]["temperature"] = 2.0
+    checked(config)
+
+
+def test_doc_stride_must_fit_the_window(config):
+    config["targets"]["xquad"]["max_length"] = 128
+    config["targets"]["xquad"].pop("doc_stride", None)  # the default stride, 128, is too large for 128
+    assert_config_error(config, "config key targets.xquad", "doc_stride 128", "max_length 128")
+    config["targets"]["xquad"]["doc_stride"] = 32
+    checked(config)
+    config["intermediate"]["squad"] = {"max_length": 96, "doc_stride": 48}
+    assert_config_error(config, "config key intermediate.squad", "doc_stride 48")
+
+
+# ------------------------------------------------------------------------------------ Grid ---
+
+
+def test_languages_follow_the_official_order(main):
+    main["grid"]["languages"] = ["zh", "de", "en", "jv"]
+    grid = checked(main)
+    assert grid.languages("xnli") == ["de", "en", "zh"]
+    assert grid.languages("panx") == ["jv", "en", "de", "zh"]  # evaluate.py's PAN-X order
+    assert grid.languages("tatoeba") == ["jv", "de", "zh"]  # no English in Tatoeba
+    main["grid"]["languages"] = "all"
+    assert checked(main).languages("xquad") == list(get_task("xquad").languages)
+
+
+def test_grid_lists(main):
+    grid = checked(main)
+    assert grid.models == ["xlm-roberta-large"] and grid.seeds == [1, 2, 3]
+    assert grid.arm_tasks("none") == [] and grid.arm_tasks("squad") == ["squad"]
+    assert grid.finetuned_targets() == ["xnli", "panx", "xquad"]
+
+
+def test_train_settings_precedence(main):
+    main["training"].update(lr=1.0, bf16=False, epochs=9, dropout=0.3)
+    main["models"]["xlm-roberta-large"].update(bf16=True, gradient_checkpointing=True)
+    main["arms"]["mnli"].update(dropout=0.2)
+    grid = Grid(main)
+    settings = grid.train_settings("xlm-roberta-large", main["arms"]["mnli"], seed=7)
+    assert settings["lr"] == 1.0e-5  # the arm's own beats the training default
+    assert settings["epochs"] == 2 and settings["dropout"] == 0.2
+    assert settings["bf16"] is True  # the model's switch beats the training default
+    assert settings["gradient_checkpointing"] is True and settings["deepspeed"] == "zero2"
+    assert settings["warmup"] == 0.1 and settings["max_grad_norm"] == 1.0  # training defaults
+    assert settings["seed"] == 7
+    assert "tasks" not in settings and "retrieval_layer" not in settings and "hf_id" not in settings
+    main["arms"]["mnli"]["bf16"] = False  # not a training key of arms: ignored, the model decides
+    assert grid.train_settings("xlm-roberta-large", main["arms"]["mnli"], seed=7)["bf16"] is True
+
+
+def test_arm_train_config(main):
+    main["arms"]["mnli"]["sampling"] = {"rule": "temperature", "temperature": 2}
+    grid = checked(main)
+    config = grid.arm_train_config("xlm-roberta-large", "mnli", seed=2)
+    assert config == {
+        "warmup": 0.1, "weight_decay": 0.0, "max_grad_norm": 1.0, "save_steps": 1000,
+        "deepspeed": "zero2", "bf16": True, "gradient_checkpointing": False,
+        "lr": 1.0e-5, "epochs": 2, "batch_size": 4, "grad_accum": 8,
+        "sampling": {"rule": "temperature", "temperature": 2},
+        "seed": 2, "tasks": {"mnli": {"max_length": 256}},
+    }
+    config["tasks"]["mnli"]["max_length"] = 1
+    assert main["intermediate"]["mnli"]["max_length"] == 256  # a copy, not the config itself
+
+
+def test_target_train_config(config):
+    grid = checked(config)
+    model = grid.models[0]
+    xquad = grid.target_train_config(model, "xquad", seed=1)
+    assert set(xquad["tasks"]) == {"squad"}  # trained on the English training task
+    assert xquad["tasks"]["squad"] == {k: config["targets"]["xquad"][k]
+                                       for k in ("max_length", "doc_stride") if k in config["targets"]["xquad"]}
+    assert xquad["lr"] == config["targets"]["xquad"]["lr"] and xquad["seed"] == 1
+    assert "max_length" not in xquad
+    assert set(grid.target_train_config(model, "xnli", seed=1)["tasks"]) == {"mnli"}
+    assert set(grid.target_train_config(model, "panx", seed=1)["tasks"]) == {"panx"}
+
+
+def test_predict_settings(main):
+    grid = checked(main)
+    assert grid.predict_settings("xlm-roberta-large", "xnli") == {"max_length": 256, "batch_size": 64, "bf16": True}
+    assert grid.predict_settings("xlm-roberta-large", "tatoeba") == {"max_length": 512, "batch_size": 64,
+                                                                     "bf16": True, "layer": 14}
+    demo = load("profiles/demo/demo.yaml")
+    grid = checked(demo)
+    assert grid.predict_settings("tiny-xlmr", "xquad") == {"max_length": 96, "doc_stride": 32, "batch_size": 64,
+                                                          "bf16": False}
+    del demo["models"]["tiny-xlmr"]["predict_batch_size"]
+    assert Grid(demo).predict_settings("tiny-xlmr", "tatoeba")["batch_size"] == 32
