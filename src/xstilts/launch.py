@@ -33,7 +33,9 @@ def distributed_env(env: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ if env is None else env)
     if "RANK" in env and "WORLD_SIZE" in env:
         return {}
-    tasks = int(env.get("SLURM_STEP_NUM_TASKS", env.get("SLURM_NTASKS", "1")))
+    # the step's task count, set by srun; not the job's SLURM_NTASKS, which a batch script running python
+    # directly (one process) also sees: rank 0 of SLURM_NTASKS would wait forever for the others
+    tasks = int(env.get("SLURM_STEP_NUM_TASKS", "1"))
     if "SLURM_PROCID" in env and tasks > 1:
         job = int(env["SLURM_JOB_ID"])
         return {

@@ -51,11 +51,14 @@ def format_cell(values: Sequence[float]) -> str:
     return f"{mean:.1f}" if std is None else f"{mean:.1f} {{\\scriptsize $\\pm$ {std:.1f}}}"
 
 
+_LATEX_SPECIAL = str.maketrans({"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "_": r"\_", "#": r"\#",
+                                "$": r"\$", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
+                                "^": r"\textasciicircum{}"})
+
+
 def latex_escape(text: str) -> str:
-    for char, escaped in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("_", r"\_"), ("#", r"\#"),
-                          ("$", r"\$"), ("{", r"\{"), ("}", r"\}")):
-        text = text.replace(char, escaped)
-    return text
+    # one pass: the braces of \textbackslash{} must not be escaped again
+    return text.translate(_LATEX_SPECIAL)
 
 
 def xtreme_table(rows: Iterable[dict], models: Sequence[str], arms: Sequence[str], tasks: Sequence[str],

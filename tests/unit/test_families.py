@@ -219,7 +219,8 @@ def test_tagging_gold_and_write(tmp_path):
     ({"id": "a", "tokens": ["x"]}, "r: tagging record lacks tags"),
     ({"id": "a", "tokens": ["x", "y"], "tags": ["O"]}, "r: 2 tokens but 1 tags"),
     ({"id": "a", "tokens": [], "tags": []}, "r: empty sentence"),
-    ({"id": "a", "tokens": ["x", "y"], "tags": ["B-MISC", "O"]}, "r: unknown tags B-MISC (known: " + ", ".join(NER) + ")"),
+    ({"id": "a", "tokens": ["x", "y"], "tags": ["B-MISC", "O"]},
+     "r: unknown tags B-MISC (known: " + ", ".join(NER) + ")"),
 ])
 def test_tagging_check_record(record, message):
     with pytest.raises(RecordError) as e:
@@ -261,7 +262,8 @@ def test_span_qa_windows_and_answer_positions(tokenizer):
         assert f["offsets"][0] is None  # <s> and the question map to no context characters
         s, e = f["start_positions"], f["end_positions"]
         context = [o for o in f["offsets"] if o is not None]
-        inside = context[0][0] <= answer["answer_start"] and context[-1][1] >= answer["answer_start"] + len(answer["text"])
+        answer_end = answer["answer_start"] + len(answer["text"])
+        inside = context[0][0] <= answer["answer_start"] and context[-1][1] >= answer_end
         if inside:
             assert 0 < s <= e
             assert record["context"][f["offsets"][s][0]:f["offsets"][e][1]] == answer["text"]
@@ -335,17 +337,17 @@ def retrieval_records():
     # records interleave sides; English (tgt) ids eng-0..2, source sentences point at their gold English id
     return [
         {"id": "eng-0", "side": "tgt", "text": "Anna sees the house 12"},
-        {"id": "deu-0", "side": "src", "text": "Anna sieht das haus 12", "gold": "eng-0"},
+        {"id": "deu-1", "side": "src", "text": "Oslo fluss 7", "gold": "eng-1"},
         {"id": "eng-1", "side": "tgt", "text": "Oslo river 7"},
         {"id": "deu-2", "side": "src", "text": "Lima licht 9", "gold": "eng-2"},
-        {"id": "deu-1", "side": "src", "text": "Oslo fluss 7", "gold": "eng-1"},
+        {"id": "deu-0", "side": "src", "text": "Anna sieht das haus 12", "gold": "eng-0"},
         {"id": "eng-2", "side": "tgt", "text": "Lima light 9"},
     ]
 
 
 def test_retrieval_gold_is_per_english_sentence_index_of_its_source():
-    # English order: eng-0, eng-1, eng-2; source order: deu-0, deu-2, deu-1
-    assert Retrieval().gold(retrieval_records()) == ["0", "2", "1"]
+    # English order: eng-0, eng-1, eng-2; source order: deu-1, deu-2, deu-0
+    assert Retrieval().gold(retrieval_records()) == ["2", "0", "1"]
 
 
 def test_retrieval_gold_missing_source_is_an_error():
@@ -356,18 +358,19 @@ def test_retrieval_gold_missing_source_is_an_error():
 
 def test_retrieval_decode_queries_with_english_as_xtreme():
     records = retrieval_records()
-    # rows in record order: eng-0, deu-0, eng-1, deu-2, deu-1, eng-2
+    # rows in record order: eng-0, deu-1, eng-1, deu-2, deu-0, eng-2
     embeddings = np.array([
-        [1.0, 0.1],    # eng-0 -> nearest source deu-0 (index 0)
-        [1.0, 0.0],    # deu-0
+        [1.0, 0.1],    # eng-0 -> nearest source deu-0 (source index 2)
+        [0.0, 1.0],    # deu-1
         [1.0, -0.2],   # eng-1 -> nearest source deu-0 as well (a hub)
         [-1.0, 1.0],   # deu-2
-        [0.0, 1.0],    # deu-1
-        [0.1, 1.0],    # eng-2 -> nearest source deu-1 (index 2)
+        [1.0, 0.0],    # deu-0
+        [-0.9, 1.0],   # eng-2 -> nearest source deu-2 (source index 1)
     ])
     features = [{"input_ids": [0], "example": i} for i in range(len(records))]
-    # XTREME's run_retrieval.py (and jiant) index the non-English side and query it with every English sentence
-    assert Retrieval().decode(records, features, embeddings) == ["0", "0", "2"]
+    # XTREME's run_retrieval.py (and jiant) index the non-English side and query it with every English sentence;
+    # the other direction (nearest English per source sentence) would give 2, 2, 0
+    assert Retrieval().decode(records, features, embeddings) == ["2", "2", "1"]
 
 
 def test_retrieval_perfect_embeddings_match_gold():

@@ -215,3 +215,9 @@ def test_squad_records_malformed_question_names_file_and_id(tmp_path):
     with pytest.raises(RawFormatError) as e:
         list(squad_records(path))
     assert str(path) in str(e.value) and "q2" in str(e.value) and "question" in str(e.value)
+
+
+def test_read_member_ignores_macos_resource_forks(tmp_path):
+    archive = make_zip(tmp_path / "a.zip", {"XNLI-1.0/xnli.dev.tsv": "real",
+                                            "__MACOSX/XNLI-1.0/._xnli.dev.tsv": "resource fork"})
+    assert read_member(archive, "xnli.dev.tsv") == b"real"

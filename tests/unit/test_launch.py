@@ -40,10 +40,18 @@ def test_srun_port_is_a_function_of_the_job_and_in_range():
     assert distributed_env({**base, "SLURM_JOB_ID": "77", "MASTER_PORT": "4242"})["MASTER_PORT"] == "4242"
 
 
-def test_srun_falls_back_to_ntasks_and_local_rank_zero():
-    env = {"SLURM_PROCID": "1", "SLURM_NTASKS": "2", "SLURM_JOB_ID": "9", "MASTER_ADDR": "n"}
+def test_srun_local_rank_defaults_to_zero():
+    env = {"SLURM_PROCID": "1", "SLURM_STEP_NUM_TASKS": "2", "SLURM_JOB_ID": "9", "MASTER_ADDR": "n"}
     out = distributed_env(env)
     assert (out["RANK"], out["LOCAL_RANK"], out["WORLD_SIZE"]) == ("1", "0", "2")
+
+
+def test_batch_script_without_srun_is_a_single_process():
+    # `sbatch --ntasks=4` running python directly: one process sees SLURM_NTASKS=4 and SLURM_PROCID=0 but no
+    # step task count; taking it for rank 0 of 4 would hang waiting for ranks that never start
+    env = {"SLURM_PROCID": "0", "SLURM_NTASKS": "4", "SLURM_JOB_ID": "9", "SLURM_JOB_NODELIST": "n[1-2]"}
+    out = distributed_env(env)
+    assert (out["RANK"], out["WORLD_SIZE"], out["MASTER_ADDR"]) == ("0", "1", "127.0.0.1")
 
 
 def test_srun_without_master_addr_asks_for_the_first_node(monkeypatch):

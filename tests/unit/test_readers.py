@@ -8,11 +8,10 @@ import io
 import json
 import tarfile
 import zipfile
-from pathlib import Path
 
 import pytest
 
-from xstilts.demo import LANGUAGES, XNLI_HEADER, raw_files, write_mirror
+from xstilts.demo import XNLI_HEADER, raw_files, write_mirror
 from xstilts.formats import RawFormatError
 from xstilts.tasks import SOURCES, TASKS, get_task
 

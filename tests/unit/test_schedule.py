@@ -77,6 +77,10 @@ def test_deterministic_per_seed():
         assert build_schedule(sizes, 4, 2, seed=7, sampling=rule) != build_schedule(sizes, 4, 2, seed=8, sampling=rule)
 
 
+def test_independent_of_the_order_of_the_sizes_dict():
+    assert build_schedule({"a": 9, "b": 5}, 2, 1, seed=1) == build_schedule({"b": 5, "a": 9}, 2, 1, seed=1)
+
+
 @pytest.mark.parametrize("epochs, blocks", [(0.5, 4), (1.5, 12), (2.25, 18), (0.01, 1)])
 def test_float_epochs(epochs, blocks):
     sizes = {"a": 20, "b": 12}  # 5 + 3 = 8 blocks per epoch
