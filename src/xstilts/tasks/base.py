@@ -56,6 +56,10 @@ class Task:
     group: str | None = None  # XTREME group (classification, tagging, qa, retrieval) for target tasks
     version: int = 1
     display: str = ""  # column header in the paper's tables
+    # approximate sizes for cost planning (xstilts.plan) only: English training examples, and test examples per
+    # language (sentences per side for retrieval)
+    train_examples: int | None = None
+    test_examples: int | None = None
     citation: str = ""
     needs: Callable[[str, str], tuple[str, ...]] | None = None
 

@@ -14,7 +14,7 @@ MLQA = Source(
     name="mlqa",
     filename="MLQA_V1.zip",
     url="https://dl.fbaipublicfiles.com/MLQA/MLQA_V1.zip",
-    sha256=None,
+    sha256="246e8089933d13007fe80684d5c5c0713d6834cf8b3b4a0ec7c66f0a0d2baac8",
 )
 
 
@@ -41,6 +41,7 @@ register(
         train_task="squad",
         group="qa",
         display="MLQA",
+        test_examples=6600,
         citation="Lewis et al. 2020, MLQA: Evaluating Cross-lingual Extractive Question Answering",
     )
 )

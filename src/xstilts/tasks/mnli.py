@@ -13,7 +13,7 @@ XNLI_MT = Source(
     name="xnli_mt",
     filename="XNLI-MT-1.0.zip",
     url="https://dl.fbaipublicfiles.com/XNLI/XNLI-MT-1.0.zip",
-    sha256=None,
+    sha256="f732517ba2fb1d550e9f3c2aabaef6017c91ee2dcec90e878f138764d224db05",
 )
 
 
@@ -34,6 +34,7 @@ register(
         read=read,
         metric="accuracy",
         display="MNLI",
+        train_examples=392702,
         citation="Williams et al. 2018, A Broad-Coverage Challenge Corpus for Sentence Understanding through Inference",
     )
 )

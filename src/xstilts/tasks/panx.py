@@ -38,6 +38,8 @@ register(
         train_task="panx",
         group="tagging",
         display="NER",
+        train_examples=20000,
+        test_examples=7000,
         citation="Pan et al. 2017, Cross-lingual Name Tagging and Linking for 282 Languages",
     )
 )

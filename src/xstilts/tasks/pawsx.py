@@ -22,7 +22,7 @@ PAWSX = Source(
     name="pawsx",
     filename="x-final.tar.gz",
     url="https://storage.googleapis.com/paws/pawsx/x-final.tar.gz",
-    sha256=None,
+    sha256="4146db499101d66e68ae4c8ed3cf9dadecd625f44b7d8cf3d4a0fe93afc4fd9f",
 )
 
 
@@ -54,6 +54,8 @@ register(
         train_task="pawsx",
         group="classification",
         display="PAWS-X",
+        train_examples=49401,
+        test_examples=2000,
         citation="Yang et al. 2019, PAWS-X: A Cross-lingual Adversarial Dataset for Paraphrase Identification",
     )
 )

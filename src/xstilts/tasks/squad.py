@@ -33,6 +33,7 @@ register(
         read=read,
         metric="squad_em_f1",
         display="SQuAD",
+        train_examples=87599,
         citation="Rajpurkar et al. 2016, SQuAD: 100,000+ Questions for Machine Comprehension of Text",
     )
 )

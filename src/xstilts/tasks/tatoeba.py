@@ -52,6 +52,7 @@ register(
         metric="accuracy",
         group="retrieval",
         display="Tatoeba",
+        test_examples=1000,
         citation="Artetxe & Schwenk 2019, Massively Multilingual Sentence Embeddings for Zero-Shot Cross-Lingual Transfer",
     )
 )

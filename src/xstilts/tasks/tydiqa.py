@@ -22,13 +22,13 @@ TRAIN = Source(
     name="tydiqa_train",
     filename="tydiqa-goldp-v1.1-train.json",
     url="https://storage.googleapis.com/tydiqa/v1.1/tydiqa-goldp-v1.1-train.json",
-    sha256=None,
+    sha256="cefc8e09ff2548d9b10a678d3a6bbbe5bc036be543f92418819ea676c97be23b",
 )
 DEV = Source(
     name="tydiqa_dev",
     filename="tydiqa-goldp-v1.1-dev.tgz",
     url="https://storage.googleapis.com/tydiqa/v1.1/tydiqa-goldp-v1.1-dev.tgz",
-    sha256=None,
+    sha256="5a415d019a345794c8a83191ecfe4a761eaab69dab79c3c9813d4379e1cc5519",
 )
 
 
@@ -67,6 +67,8 @@ register(
         train_task="tydiqa",
         group="qa",
         display="TyDiQA",
+        train_examples=3696,
+        test_examples=1000,
         citation="Clark et al. 2020, TyDi QA: A Benchmark for Information-Seeking Question Answering in "
                  "Typologically Diverse Languages",
     )

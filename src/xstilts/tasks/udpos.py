@@ -66,7 +66,7 @@ UD = Source(
     name="ud_treebanks_v2_5",
     filename="ud-treebanks-v2.5.tgz",
     url="https://lindat.mff.cuni.cz/repository/xmlui/bitstream/handle/11234/1-3105/ud-treebanks-v2.5.tgz",
-    sha256=None,
+    sha256="5ff973e44345a5f69b94cc1427158e14e851c967d58773cc2ac5a1d3adaca409",
 )
 
 
@@ -280,6 +280,8 @@ register(
         train_task="udpos",
         group="tagging",
         display="POS",
+        train_examples=21253,
+        test_examples=2000,
         citation="Zeman et al. 2019, Universal Dependencies 2.5",
     )
 )

@@ -10,7 +10,7 @@ XNLI = Source(
     name="xnli",
     filename="XNLI-1.0.zip",
     url="https://dl.fbaipublicfiles.com/XNLI/XNLI-1.0.zip",
-    sha256=None,
+    sha256="4ba1d5e1afdb7161f0f23c66dc787802ccfa8a25a3ddd3b165a35e50df346ab1",
 )
 
 
@@ -42,6 +42,7 @@ register(
         train_task="mnli",
         group="classification",
         display="XNLI",
+        test_examples=5010,
         citation="Conneau et al. 2018, XNLI: Evaluating Cross-lingual Sentence Representations",
     )
 )
