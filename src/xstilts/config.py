@@ -54,6 +54,36 @@ def _check_doc_stride(key: str, task: str, data: dict) -> None:
                           f"{data['max_length']}" + ("" if "doc_stride" in data else " (the default doc_stride)"))
 
 
+def _head_signature(task: str) -> tuple:
+    """What tasks sharing a head must agree on: family, head type, number of outputs and label order."""
+    family = get_task(task).family
+    return family.name, family.head, family.num_outputs(), tuple(getattr(family, "labels", ()))
+
+
+def _describe_head(task: str) -> str:
+    name, _, outputs, labels = _head_signature(task)
+    shown = ", ".join(labels[:8]) + (", ..." if len(labels) > 8 else "")
+    return f"{task} ({name}, {outputs} outputs" + (f": {shown})" if labels else ")")
+
+
+def _check_shared_heads(config: dict) -> None:
+    """Tasks of one arm that name the same `head` (intermediate.<task>.head, default the task's own name) are
+    trained through one output layer (xstilts.train), so they must produce the same outputs."""
+    for arm, arm_cfg in config["arms"].items():
+        by_head: dict[str, list[str]] = {}
+        for task in arm_cfg["tasks"]:
+            by_head.setdefault(config["intermediate"][task].get("head", task), []).append(task)
+        for head, tasks in by_head.items():
+            first = tasks[0]
+            for other in tasks[1:]:
+                if _head_signature(other) != _head_signature(first):
+                    key = other if "head" in config["intermediate"][other] else first
+                    raise ConfigError(
+                        f"config key intermediate.{key}.head: arm {arm!r} trains {first} and {other} through one "
+                        f"head {head!r}, but {_describe_head(first)} and {_describe_head(other)} differ; tasks "
+                        f"sharing a head need the same family and outputs")
+
+
 @dataclass(frozen=True)
 class Grid:
     """The checked run grid plus helpers that slice the config per job."""
@@ -152,6 +182,7 @@ def check_config(config: dict) -> Grid:
                 raise ConfigError(f"config key arms.{arm}: missing {', '.join(missing)} (and no default in training)")
     if BASELINE_ARM in config["arms"] and config["arms"][BASELINE_ARM]["tasks"]:
         raise ConfigError(f"config key arms.{BASELINE_ARM}.tasks: the baseline arm must have no tasks")
+    _check_shared_heads(config)
 
     for task in grid["targets"]:
         if task not in config["targets"]:

@@ -6,6 +6,7 @@ archive member) and line of a malformed row. Archives are read in place, without
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import tarfile
@@ -126,3 +127,92 @@ def squad_records(path: Path, data: bytes | None = None) -> Iterator[dict]:
                     where = f"data[{a}].paragraphs[{p}].qas[{q}]"
                     raise RawFormatError(f"{path}: {where} (id {qa.get('id')!r}): missing or malformed {e}") from None
                 yield record
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Added for the English intermediate tasks (SNLI, ANLI, HellaSwag, CommonsenseQA, Cosmos QA, CCGbank).
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _decoded(label: str, data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        number = data.count(b"\n", 0, e.start) + 1
+        raise RawFormatError(f"{label}:{number}: not UTF-8 ({e.reason} at byte {e.start})") from None
+
+
+def file_lines(path: Path) -> Iterator[tuple[str, int, str]]:
+    """(file label, 1-based line number, line without its newline) for a plain text file, as `member_lines`
+    does for an archive entry."""
+    label = str(path)
+    text = _decoded(label, Path(path).read_bytes())
+    for number, line in enumerate(text.split("\n"), start=1):
+        yield label, number, line.rstrip("\r")
+
+
+def json_lines(path: Path, member: str | None = None) -> Iterator[tuple[str, dict]]:
+    """Objects of a JSON-lines file (or of the archive entry ending in `member`), as ('file:line', object).
+    Blank lines are skipped; a line that is not a JSON object raises RawFormatError naming file:line."""
+    lines = member_lines(path, member) if member is not None else file_lines(path)
+    for label, number, line in lines:
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise RawFormatError(f"{label}:{number}: not a JSON line ({e.msg} at column {e.colno})") from None
+        if not isinstance(value, dict):
+            raise RawFormatError(f"{label}:{number}: expected a JSON object, found {type(value).__name__}")
+        yield f"{label}:{number}", value
+
+
+def csv_records(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[str, dict[str, str]]]:
+    """Rows of a comma-separated file with a header line, as ('file:line', {column: value}). Quoted fields
+    may hold commas, doubled quotes and newlines (Cosmos QA's contexts do); the line named is the line where
+    the row starts. The header must name every column of `columns`; a row with a different number of fields
+    than the header raises RawFormatError."""
+    import csv
+
+    label = str(path)
+    reader = csv.reader(io.StringIO(_decoded(label, Path(path).read_bytes()), newline=""))
+    header = next(reader, None)
+    if header is None:
+        raise RawFormatError(f"{label}: empty file, expected a header line")
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise RawFormatError(f"{label}:1: header lacks {', '.join(missing)} (found {', '.join(header)})")
+    start = reader.line_num + 1
+    try:
+        for fields in reader:
+            if fields:
+                if len(fields) != len(header):
+                    raise RawFormatError(f"{label}:{start}: expected {len(header)} comma-separated fields, "
+                                         f"found {len(fields)}")
+                yield f"{label}:{start}", dict(zip(header, fields))
+            start = reader.line_num + 1
+    except csv.Error as e:
+        raise RawFormatError(f"{label}:{start}: malformed CSV ({e})") from None
+
+
+def archive_entries(archive: Path, select) -> Iterator[tuple[str, bytes]]:
+    """(entry name, bytes) of every file entry of a .zip, .tar or .tar.gz/.tgz archive whose name satisfies
+    `select(name)`, in one pass over the archive (reading many small entries with `read_member` would reopen a
+    compressed tar for each), sorted by name. Names lose a leading './'."""
+    if zipfile.is_zipfile(archive):
+        with zipfile.ZipFile(archive) as z:
+            names = sorted(n for n in z.namelist() if not n.endswith("/") and select(n))
+            for name in names:
+                yield name, z.read(name)
+        return
+    try:
+        with tarfile.open(archive, mode="r:*") as t:
+            found = {}
+            for m in t:
+                name = m.name.removeprefix("./")
+                if m.isfile() and select(name):
+                    found[name] = t.extractfile(m).read()
+    except tarfile.ReadError as e:
+        raise RawFormatError(f"{archive}: not a zip or tar archive ({e})") from None
+    for name in sorted(found):
+        yield name, found[name]

@@ -63,7 +63,19 @@ class TokenHead(nn.Module):
         return self.out(self.dropout(states))
 
 
-HEAD_TYPES = {"sequence": SequenceHead, "token": TokenHead, "span": TokenHead}
+class ChoiceHead(SequenceHead):
+    """Multiple choice: one score per choice sequence from its first token (<s>), as jiant's MultipleChoiceModel
+    scores each choice with a one-output RobertaClassificationHead-style head (dense, tanh, linear). `outputs`
+    (the number of choices) does not shape the parameters: the same head scores any number of choices."""
+
+    def __init__(self, hidden: int, outputs: int, dropout: float):
+        super().__init__(hidden, 1, dropout)
+
+    def forward(self, states):
+        return super().forward(states).squeeze(-1)
+
+
+HEAD_TYPES = {"sequence": SequenceHead, "token": TokenHead, "span": TokenHead, "choice": ChoiceHead}
 
 
 class MultiTaskModel(nn.Module):
@@ -81,10 +93,15 @@ class MultiTaskModel(nn.Module):
         self.heads = nn.ModuleDict({name: HEAD_TYPES[kind](hidden, n, dropout) for name, (kind, n) in heads.items()})
 
     def forward(self, task, input_ids, attention_mask, labels=None, start_positions=None, end_positions=None):
-        states = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         name = self.task_heads[task]
         kind = self.head_specs[name][0]
+        if kind == "choice":  # [batch, choices, length]: encode every choice as its own sequence
+            batch, choices = input_ids.shape[:2]
+            input_ids, attention_mask = input_ids.flatten(0, 1), attention_mask.flatten(0, 1)
+        states = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         logits = self.heads[name](states)
+        if kind == "choice":
+            logits = logits.view(batch, choices)  # one score per choice; the loss below is over the choices
         if kind == "span":
             start, end = logits.float().unbind(dim=-1)
             padding = attention_mask == 0

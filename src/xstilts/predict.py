@@ -23,7 +23,10 @@ log = logging.getLogger(__name__)
 
 
 def _batches(features: list[dict], batch_size: int):
-    order = sorted(range(len(features)), key=lambda i: len(features[i]["input_ids"]))
+    def length(f):  # a multiple-choice feature holds one row per choice: its longest choice counts
+        return max(f["choice_lengths"]) if "choice_lengths" in f else len(f["input_ids"])
+
+    order = sorted(range(len(features)), key=lambda i: length(features[i]))
     for start in range(0, len(order), batch_size):
         yield order[start : start + batch_size]
 
@@ -31,8 +34,10 @@ def _batches(features: list[dict], batch_size: int):
 @torch.inference_mode()
 def model_outputs(model, head_kind: str | None, task_name: str, features: list[dict], pad_token_id: int,
                   batch_size: int, device: torch.device, layer: int | None = None):
-    """Raw outputs per feature, in feature order: logits [n, k] (sequence), a list of [len_i, k] arrays
-    (token), a (start, end) pair of [n, max_len] arrays (span), or embeddings [n, hidden] (retrieval)."""
+    """Raw outputs per feature, in feature order: logits [n, k] (sequence), one score per choice [n, choices]
+    (choice: the model flattens [batch, choices, length] inputs and returns [batch, choices]), a list of
+    [len_i, k] arrays (token), a (start, end) pair of [n, max_len] arrays (span), or embeddings [n, hidden]
+    (retrieval)."""
     per_feature: list = [None] * len(features)
     for indices in _batches(features, batch_size):
         batch = {k: torch.from_numpy(v).to(device) for k, v in

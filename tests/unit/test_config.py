@@ -154,8 +154,8 @@ def test_arm_task_without_intermediate_settings(config):
 
 
 def test_intermediate_entry_for_unknown_task(config):
-    config["intermediate"]["sst2"] = {"max_length": 64}
-    assert_config_error(config, "config key intermediate", "'sst2'", "allowed: ", "mnli", "squad")
+    config["intermediate"]["nope"] = {"max_length": 64}
+    assert_config_error(config, "config key intermediate", "'nope'", "allowed: ", "mnli", "squad")
 
 
 def test_intermediate_task_needs_an_english_train_split(config):

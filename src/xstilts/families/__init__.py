@@ -9,6 +9,8 @@ Normalized record formats (one JSON object per line in data/prepared/<task>/<lan
   classification   {"id", "text_a", "text_b" (or null), "label"}
   tagging          {"id", "tokens": [...], "tags": [...]}
   span_qa          {"id", "title", "context", "question", "answers": [{"text", "answer_start"}]}
+                   (answers may be empty: SQuAD v2.0's unanswerable questions, whose windows point at <s>)
+  multiple_choice  {"id", "context", "question", "choices": [...], "label": <index of the right choice>}
   retrieval        {"id", "side": "src"|"tgt", "text", "gold": <tgt id> (src side only; null if none)}
 """
 
@@ -25,7 +27,7 @@ class RecordError(ValueError):
 
 class Family:
     name: ClassVar[str]
-    head: ClassVar[str | None]  # head type in xstilts.model: "sequence", "token", "span", or None
+    head: ClassVar[str | None]  # head type in xstilts.model: "sequence", "token", "span", "choice", or None
     prediction_suffix: ClassVar[str]  # "tsv" or "json", as evaluate.py expects
     file_kind: ClassVar[str]  # how prediction and gold files are read for scoring (xstilts.predfiles.KINDS)
     required_fields: ClassVar[tuple[str, ...]]
@@ -56,7 +58,10 @@ class Family:
 
 def pad_features(features: list[dict], pad_token_id: int) -> dict[str, np.ndarray]:
     """Pad a batch of features to its longest sequence. Sequence-valued `labels` pad with -100 (ignored by
-    the loss); scalar fields stack. Bookkeeping fields (`example`, `offsets`, ...) are dropped."""
+    the loss); scalar fields stack. Bookkeeping fields (`example`, `offsets`, ...) are dropped. Multiple-choice
+    features (with `choice_lengths`) give [batch, choices, length] arrays (see `_pad_choices`)."""
+    if "choice_lengths" in features[0]:
+        return _pad_choices(features, pad_token_id)
     length = max(len(f["input_ids"]) for f in features)
     batch: dict[str, np.ndarray] = {}
     batch["input_ids"] = np.full((len(features), length), pad_token_id, dtype=np.int64)
@@ -80,9 +85,30 @@ def pad_features(features: list[dict], pad_token_id: int) -> dict[str, np.ndarra
     return batch
 
 
+def _pad_choices(features: list[dict], pad_token_id: int) -> dict[str, np.ndarray]:
+    """Multiple-choice features: `input_ids` holds one row per choice (padded within the feature), whose real
+    lengths are `choice_lengths`. Pads to the batch's longest choice; `labels` are the gold choice indices."""
+    choices = {len(f["choice_lengths"]) for f in features}
+    if len(choices) != 1:
+        raise ValueError(f"a multiple-choice batch mixes numbers of choices {sorted(choices)}")
+    length = max(max(f["choice_lengths"]) for f in features)
+    shape = (len(features), choices.pop(), length)
+    batch = {"input_ids": np.full(shape, pad_token_id, dtype=np.int64),
+             "attention_mask": np.zeros(shape, dtype=np.int64)}
+    for i, f in enumerate(features):
+        for c, n in enumerate(f["choice_lengths"]):
+            batch["input_ids"][i, c, :n] = f["input_ids"][c][:n]
+            batch["attention_mask"][i, c, :n] = 1
+    if "labels" in features[0]:
+        batch["labels"] = np.array([f["labels"] for f in features], dtype=np.int64)
+    return batch
+
+
 from .classification import Classification  # noqa: E402
+from .multiple_choice import MultipleChoice  # noqa: E402
 from .retrieval import Retrieval  # noqa: E402
 from .span_qa import SpanQA  # noqa: E402
 from .tagging import Tagging  # noqa: E402
 
-__all__ = ["Family", "RecordError", "pad_features", "Classification", "Tagging", "SpanQA", "Retrieval"]
+__all__ = ["Family", "RecordError", "pad_features", "Classification", "Tagging", "SpanQA", "Retrieval",
+           "MultipleChoice"]

@@ -8,13 +8,13 @@ SQUAD_TRAIN = Source(
     name="squad_v1_train",
     filename="train-v1.1.json",
     url="https://rajpurkar.github.io/SQuAD-explorer/dataset/train-v1.1.json",
-    sha256=None,
+    sha256="3527663986b8295af4f7fcdff1ba1ff3f72d07d61a20f487cb238a6ef92fd955",
 )
 SQUAD_DEV = Source(
     name="squad_v1_dev",
     filename="dev-v1.1.json",
     url="https://rajpurkar.github.io/SQuAD-explorer/dataset/dev-v1.1.json",
-    sha256=None,
+    sha256="95aa6a52d5d6a735563366753ca50492a658031da74f301ac5238b03966972c9",
 )
 
 
