@@ -5,6 +5,7 @@ import sys
 
 from snakemake.utils import validate
 from xstilts.config import BASELINE_ARM, check_config
+from xstilts.resources import launcher, predict_resources, train_resources
 from xstilts.tasks import SOURCES, TASKS, get_task
 
 validate(config, "config.schema.yaml")
@@ -36,8 +37,10 @@ def prepared(task, lang, split):
 
 
 def task_code(*tasks):
-    """The task modules' source files, as inputs: editing one task's file reruns only that task's jobs."""
-    return sorted({sys.modules[get_task(t).read.__module__].__file__ for t in tasks})
+    """The source files of the tasks' modules and of their families' modules, as inputs: editing one task's
+    file reruns only that task's jobs, editing a family reruns its tasks."""
+    modules = {m for t in tasks for m in (get_task(t).read.__module__, type(get_task(t).family).__module__)}
+    return sorted(sys.modules[m].__file__ for m in modules)
 
 
 def base_model(model):
@@ -61,6 +64,17 @@ def test_inputs(wildcards):
     return {lang: prepared(wildcards.task, lang, "test") for lang in GRID.languages(wildcards.task)}
 
 
+def prepare_inputs(wildcards):
+    task = get_task(wildcards.task)
+    inputs = {s.name: raw_path(s) for s in task.sources_for(wildcards.lang, wildcards.split)}
+    inputs["code"] = task_code(wildcards.task)
+    return inputs
+
+
+def predict_inputs(wildcards):
+    return {"model": prediction_model(wildcards), "code": task_code(wildcards.task), **test_inputs(wildcards)}
+
+
 def runs():
     return [dict(model=m, arm=a, seed=s) for m in GRID.models for a in GRID.arms for s in GRID.seeds]
 
@@ -82,3 +96,17 @@ def all_predictions():
 
 def all_scores():
     return [f"results/scores/{r['model']}/{r['arm']}/seed{r['seed']}/{t}" for r in runs() for t in GRID.targets]
+
+
+def _resource(function, key):
+    return lambda wildcards, attempt: function(config["models"][wildcards.model], attempt).get(key)
+
+
+def train_resources_of_rule():
+    """Every resource a training job may need, each derived from its model's config entry (None = unset)."""
+    keys = ("runtime", "cpus_per_task", "mem_mb", "nodes", "tasks", "tasks_per_gpu", "gres", "slurm_extra", "mpi")
+    return {key: _resource(train_resources, key) for key in keys}
+
+
+def predict_resources_of_rule():
+    return {key: _resource(predict_resources, key) for key in ("runtime", "cpus_per_task", "mem_mb", "gres")}

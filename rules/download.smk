@@ -9,6 +9,8 @@ rule download:
         url=lambda wc: SOURCES[wc.source].url,
         sha256=lambda wc: SOURCES[wc.source].sha256,
         mirror=config["download"]["mirror"],
+    conda:
+        "../envs/xstilts.yaml"
     log:
         "logs/download/{source}/{filename}.log",
     localrule: True  # compute nodes often have no internet
@@ -23,6 +25,8 @@ rule base_model:
     params:
         hf_id=lambda wc: config["models"][wc.model]["hf_id"],
         revision=lambda wc: config["models"][wc.model].get("revision"),
+    conda:
+        "../envs/xstilts.yaml"
     log:
         "logs/base_model/{model}.log",
     localrule: True

@@ -9,13 +9,20 @@ rule finetune:
     output:
         directory("models/finetuned/{model}/{arm}/seed{seed}/{task}"),
     params:
+        launcher=lambda wc: launcher(config["models"][wc.model]),
         config=lambda wc: json.dumps(GRID.target_train_config(wc.model, wc.task, int(wc.seed)), sort_keys=True),
         data=lambda wc: f"{get_task(wc.task).train_task}={prepared(get_task(wc.task).train_task, 'en', 'train')}",
         checkpoints=lambda wc: f"checkpoints/finetuned/{wc.model}/{wc.arm}/seed{wc.seed}/{wc.task}",
+    resources:
+        **train_resources_of_rule(),
+    retries: 3  # a run stopped at its time limit exits 75 after a checkpoint; the retry resumes it
+    conda:
+        "../envs/xstilts.yaml"
     log:
         "logs/finetune/{model}/{arm}/seed{seed}/{task}.log",
     benchmark:
         "benchmarks/finetune/{model}/{arm}/seed{seed}/{task}.tsv"
     shell:
-        "python -m xstilts train --init {input.model} --data {params.data} --output {output}"
-        " --checkpoints {params.checkpoints} --config {params.config:q} > {log} 2>&1"
+        "{params.launcher} python -m xstilts train --init {input.model} --data {params.data} --output {output}"
+        " --checkpoints {params.checkpoints} --config {params.config:q}"
+        " --time-limit {resources.runtime} > {log} 2>&1"

@@ -11,13 +11,20 @@ rule intermediate:
     wildcard_constraints:
         arm=_alternatives(a for a in config["arms"] if a != BASELINE_ARM),
     params:
+        launcher=lambda wc: launcher(config["models"][wc.model]),
         config=lambda wc: json.dumps(GRID.arm_train_config(wc.model, wc.arm, int(wc.seed)), sort_keys=True),
         data=lambda wc: " ".join(f"{t}={prepared(t, 'en', 'train')}" for t in GRID.arm_tasks(wc.arm)),
         checkpoints=lambda wc: f"checkpoints/intermediate/{wc.model}/{wc.arm}/seed{wc.seed}",
+    resources:
+        **train_resources_of_rule(),
+    retries: 3  # a run stopped at its time limit exits 75 after a checkpoint; the retry resumes it
+    conda:
+        "../envs/xstilts.yaml"
     log:
         "logs/intermediate/{model}/{arm}/seed{seed}.log",
     benchmark:
         "benchmarks/intermediate/{model}/{arm}/seed{seed}.tsv"
     shell:
-        "python -m xstilts train --init {input.model} --data {params.data} --output {output}"
-        " --checkpoints {params.checkpoints} --config {params.config:q} > {log} 2>&1"
+        "{params.launcher} python -m xstilts train --init {input.model} --data {params.data} --output {output}"
+        " --checkpoints {params.checkpoints} --config {params.config:q}"
+        " --time-limit {resources.runtime} > {log} 2>&1"

@@ -11,6 +11,8 @@ rule xtreme_table:
         arms=GRID.arms,
         targets=GRID.targets,
         headers={t: get_task(t).display for t in GRID.targets},
+    conda:
+        "../envs/xstilts.yaml"
     log:
         "logs/xtreme_table/xtreme.log",
     localrule: True

@@ -1,10 +1,6 @@
 # Per-language test predictions in the official XTREME layout, and gold files in the same layout.
 
 
-def predict_inputs(wildcards):
-    return {"model": prediction_model(wildcards), "code": task_code(wildcards.task), **test_inputs(wildcards)}
-
-
 rule predict:
     input:
         unpack(predict_inputs),
@@ -13,6 +9,10 @@ rule predict:
     params:
         languages=lambda wc: GRID.languages(wc.task),
         settings=lambda wc: GRID.predict_settings(wc.model, wc.task),
+    resources:
+        **predict_resources_of_rule(),
+    conda:
+        "../envs/xstilts.yaml"
     log:
         "logs/predict/{model}/{arm}/seed{seed}/{task}.log",
     benchmark:
@@ -29,6 +29,8 @@ rule gold:
         directory("results/gold/{task}"),
     params:
         languages=lambda wc: GRID.languages(wc.task),
+    conda:
+        "../envs/xstilts.yaml"
     log:
         "logs/gold/{task}.log",
     script:

@@ -10,6 +10,8 @@ rule score:
         directory(f"results/scores/{RUN}/{{task}}"),
     params:
         languages=lambda wc: GRID.languages(wc.task),
+    conda:
+        "../envs/xstilts.yaml"
     log:
         f"logs/score/{RUN}/{{task}}.log",
     script:
@@ -21,6 +23,8 @@ rule aggregate:
         all_scores(),
     output:
         "results/scores.csv",
+    conda:
+        "../envs/xstilts.yaml"
     log:
         "logs/aggregate/scores.log",
     localrule: True

@@ -1,6 +1,7 @@
 """Command line: `python -m xstilts <command>`.
 
   train       the training entry point (see xstilts.train)
+  plan        GPU memory per model and ZeRO stage, and the GPU-hours of the configured grid (see xstilts.plan)
   demo-data   build the embedded demo's raw-file mirror and tiny model (see xstilts.demo)
 """
 
@@ -22,7 +23,14 @@ def main(argv: list[str] | None = None) -> int:
     demo = commands.add_parser("demo-data", help="build the demo's raw-file mirror and tiny model")
     demo.add_argument("out", type=Path)
     commands.add_parser("train", help="train a model (python -m xstilts train --help)")
+    plan = commands.add_parser("plan", help="memory and GPU-hours of the configured grid, before submitting")
+    plan.add_argument("--config", type=Path, default=Path("config.yaml"))
     args = parser.parse_args(argv)
+    if args.command == "plan":
+        from .config import load_config
+        from .plan import report
+
+        print(report(load_config(args.config)))
     if args.command == "demo-data":
         from .demo import build_demo
 

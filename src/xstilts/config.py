@@ -8,6 +8,9 @@ values. Cheap by design (no torch), since every cluster job parses the workflow 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
 
 from .tasks import TASKS, get_task
 
@@ -206,4 +209,21 @@ def check_config(config: dict) -> Grid:
         if not checked.languages(task):
             raise ConfigError(f"config key grid.languages: selects none of {task}'s languages "
                               f"({', '.join(get_task(task).languages)})")
+    from .plan import fit_errors  # plan builds on Grid
+
+    errors = fit_errors(checked)
+    if errors:
+        raise ConfigError("\n".join(errors))
     return checked
+
+
+SCHEMA = Path(__file__).resolve().parents[2] / "rules" / "config.schema.yaml"
+
+
+def load_config(path: Path) -> Grid:
+    """Read, validate (the workflow's schema, defaults filled in) and check a config file outside Snakemake."""
+    from snakemake.utils import validate
+
+    config = yaml.safe_load(Path(path).read_text())
+    validate(config, str(SCHEMA))
+    return check_config(config)

@@ -116,11 +116,6 @@ def run(init: Path, data: dict[str, list[Path]], output: Path, checkpoints: Path
                               epochs=config["epochs"], seed=config["seed"], sampling=config.get("sampling"))
     dataset = ScheduledDataset(features, schedule)
 
-    encoder = load_encoder(init)
-    if config.get("gradient_checkpointing"):
-        encoder.gradient_checkpointing_enable()
-    model = MultiTaskModel(encoder, heads, task_heads, dropout=config.get("dropout", 0.1))
-
     run_dir = Path(checkpoints) / fingerprint(str(init), {t: [str(f) for f in fs] for t, fs in data.items()}, config)
     args = TrainingArguments(
         output_dir=str(run_dir),
@@ -146,6 +141,12 @@ def run(init: Path, data: dict[str, list[Path]], output: Path, checkpoints: Path
         average_tokens_across_devices=False,
         dataloader_drop_last=False,
     )
+    # after TrainingArguments: with ZeRO-3 they activate deepspeed.zero.Init, so weights load partitioned
+    encoder = load_encoder(init)
+    if config.get("gradient_checkpointing"):
+        encoder.gradient_checkpointing_enable()
+    model = MultiTaskModel(encoder, heads, task_heads, dropout=config.get("dropout", 0.1))
+
     stopper = Deadline(deadline) if deadline is not None else None
     trainer = ScheduledTrainer(model=model, args=args, train_dataset=dataset,
                                data_collator=lambda batch: collate(batch, tokenizer.pad_token_id),
@@ -189,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkpoints", required=True, type=Path)
     parser.add_argument("--config", required=True, help="training settings (JSON)")
     parser.add_argument("--time-limit", type=float, metavar="MINUTES",
-                        help="stop with a checkpoint (exit status 75) once this much time has passed")
+                        help="the job's time limit: stop with a checkpoint (exit status 75) a few minutes before it")
     args = parser.parse_args(argv)
     data: dict[str, list[Path]] = {}
     for item in args.data:
@@ -200,6 +201,10 @@ def main(argv: list[str] | None = None) -> int:
     setup_distributed_env()
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format=f"%(asctime)s rank{os.environ.get('RANK', '0')} %(name)s: %(message)s")
-    deadline = time.time() + 60 * args.time_limit if args.time_limit is not None else None
+    deadline = None
+    if args.time_limit is not None:
+        # leave time to save the checkpoint and exit: 5% of the limit, between 1 and 10 minutes
+        limit = 60 * args.time_limit
+        deadline = time.time() + limit - min(600.0, max(60.0, 0.05 * limit))
     summary = run(args.init, data, args.output, args.checkpoints, json.loads(args.config), deadline)
     return 0 if summary is not None else STOPPED_AT_TIME_LIMIT

@@ -46,6 +46,7 @@ register(
         read=read,
         metric="accuracy",
         display="ANLI",
+        train_examples=162865,
         citation="Nie et al. 2020, Adversarial NLI: A New Benchmark for Natural Language Understanding",
     )
 )

@@ -122,6 +122,7 @@ register(
         metric="bucc_f1",
         group="retrieval",
         display="BUCC",
+        test_examples=400000,
         citation="Zweigenbaum, Sharoff & Rapp 2018, Overview of the Third BUCC Shared Task: Spotting Parallel "
                  "Sentences in Comparable Corpora",
         needs=needs,

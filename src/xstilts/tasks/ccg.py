@@ -117,6 +117,7 @@ register(
         read=read,
         metric="accuracy",
         display="CCG",
+        train_examples=38015,
         citation="Hockenmaier & Steedman 2007, CCGbank: A Corpus of CCG Derivations and Dependency Structures "
                  "Extracted from the Penn Treebank",
     )

@@ -50,6 +50,7 @@ register(
         read=read,
         metric="accuracy",
         display="CommonsenseQA",
+        train_examples=9741,
         citation="Talmor et al. 2019, CommonsenseQA: A Question Answering Challenge Targeting Commonsense Knowledge",
     )
 )

@@ -43,6 +43,7 @@ register(
         read=read,
         metric="accuracy",
         display="CosmosQA",
+        train_examples=25262,
         citation="Huang et al. 2019, Cosmos QA: Machine Reading Comprehension with Contextual Commonsense Reasoning",
     )
 )

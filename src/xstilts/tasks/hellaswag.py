@@ -58,6 +58,7 @@ register(
         read=read,
         metric="accuracy",
         display="HellaSwag",
+        train_examples=39905,
         citation="Zellers et al. 2019, HellaSwag: Can a Machine Really Finish Your Sentence?",
     )
 )

@@ -50,6 +50,7 @@ register(
         read=read,
         metric="accuracy",
         display="QQP",
+        train_examples=363846,
         citation="Iyer et al. 2017, First Quora Dataset Release: Question Pairs (GLUE: Wang et al. 2019)",
     )
 )

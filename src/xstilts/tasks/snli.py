@@ -51,6 +51,7 @@ register(
         read=read,
         metric="accuracy",
         display="SNLI",
+        train_examples=549367,
         citation="Bowman et al. 2015, A large annotated corpus for learning natural language inference",
     )
 )

@@ -40,6 +40,7 @@ register(
         read=read,
         metric="squad_em_f1",
         display="SQuAD 2.0",
+        train_examples=130319,
         citation="Rajpurkar et al. 2018, Know What You Don't Know: Unanswerable Questions for SQuAD",
     )
 )

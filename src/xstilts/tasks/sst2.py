@@ -39,6 +39,7 @@ register(
         read=read,
         metric="accuracy",
         display="SST-2",
+        train_examples=67349,
         citation="Socher et al. 2013, Recursive Deep Models for Semantic Compositionality Over a Sentiment Treebank",
     )
 )
