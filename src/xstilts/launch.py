@@ -24,8 +24,13 @@ def _free_port() -> int:
 
 
 def first_node(nodelist: str) -> str:
+    """The address of the job's first node: its NodeAddr in Slurm (a hostname or an IP; on clusters whose
+    node names do not resolve, e.g. virtual nodes, only NodeAddr reaches it)."""
     out = subprocess.run(["scontrol", "show", "hostnames", nodelist], capture_output=True, text=True, check=True)
-    return out.stdout.split()[0]
+    name = out.stdout.split()[0]
+    node = subprocess.run(["scontrol", "show", "node", name, "--oneliner"], capture_output=True, text=True)
+    fields = dict(f.split("=", 1) for f in node.stdout.split() if "=" in f)
+    return fields.get("NodeAddr") or name
 
 
 def distributed_env(env: dict[str, str] | None = None) -> dict[str, str]:

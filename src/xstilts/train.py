@@ -164,7 +164,8 @@ def run(init: Path, data: dict[str, list[Path]], output: Path, checkpoints: Path
     state = trainer.accelerator.get_state_dict(trainer.deepspeed) if trainer.is_deepspeed_enabled else None
     summary = {"train_loss": result.training_loss, "steps": result.global_step, "resumed_from": last,
                "examples": {t: len(f) for t, f in features.items()}, "seconds": time.time() - started,
-               "deepspeed": config.get("deepspeed") if trainer.is_deepspeed_enabled else None}
+               "deepspeed": config.get("deepspeed") if trainer.is_deepspeed_enabled else None,
+               "world_size": trainer.args.world_size}
     if trainer.args.should_save:
         output.mkdir(parents=True, exist_ok=True)
         model.save(output, state_dict=state, tokenizer=tokenizer)

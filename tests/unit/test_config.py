@@ -30,6 +30,29 @@ def main():
     return load("config.yaml")
 
 
+@pytest.fixture
+def small():
+    """A small explicit config for the Grid slicing logic, independent of what the shipped files hold."""
+    return {
+        "grid": {"models": ["m"], "arms": ["none", "nli", "qa"], "targets": ["tatoeba", "xquad", "xnli", "panx"],
+                 "languages": "all", "seeds": [1, 2, 3]},
+        "download": {"mirror": None},
+        "models": {"m": {"hf_id": "org/m", "retrieval_layer": 3, "deepspeed": "zero2", "bf16": True,
+                         "gradient_checkpointing": False, "predict_batch_size": 8}},
+        "intermediate": {"snli": {"max_length": 64, "head": "nli"}, "mnli": {"max_length": 128, "head": "nli"},
+                         "squad": {"max_length": 384, "doc_stride": 128}},
+        "arms": {"none": {"tasks": []},
+                 "nli": {"tasks": ["snli", "mnli"], "lr": 2.0e-5, "epochs": 2},
+                 "qa": {"tasks": ["squad"], "batch_size": 2}},
+        "targets": {"tatoeba": {"max_length": 512},
+                    "xquad": {"epochs": 2, "grad_accum": 4, "max_length": 384, "doc_stride": 64},
+                    "xnli": {"lr": 5.0e-6, "max_length": 256},
+                    "panx": {"epochs": 10, "max_length": 128, "max_examples": 1000}},
+        "training": {"lr": 1.0e-5, "epochs": 3, "batch_size": 4, "grad_accum": 8, "warmup": 0.1,
+                     "weight_decay": 0.0, "max_grad_norm": 1.0, "save_steps": 1000},
+    }
+
+
 def checked(config):
     validate(config, str(SCHEMA))
     return check_config(config)
@@ -37,8 +60,22 @@ def checked(config):
 
 def test_shipped_configs_pass(config):
     grid = checked(config)
-    assert grid.targets == ["xnli", "panx", "xquad", "tatoeba"]
-    assert grid.arms == ["none", "mnli", "squad"]
+    assert grid.targets == config["grid"]["targets"] and grid.arms == config["grid"]["arms"]
+    assert grid.models == config["grid"]["models"] and grid.seeds == config["grid"]["seeds"]
+    # every job's slice of the shipped file can be built, with the settings training needs
+    for model in grid.models:
+        for arm in grid.arms:
+            arm_config = grid.arm_train_config(model, arm, seed=grid.seeds[0])
+            assert list(arm_config["tasks"]) == config["arms"][arm]["tasks"]
+            if arm_config["tasks"]:
+                assert {"lr", "epochs", "batch_size"} <= set(arm_config)
+        for task in grid.finetuned_targets():
+            target_config = grid.target_train_config(model, task, seed=grid.seeds[0])
+            assert {"lr", "epochs", "batch_size"} <= set(target_config)
+            assert set(target_config["tasks"]) == {get_task(task).train_task}
+        for task in grid.targets:
+            assert grid.languages(task)
+            assert grid.predict_settings(model, task)["max_length"] == config["targets"][task]["max_length"]
 
 
 # --------------------------------------------------------------------------------- schema ---
@@ -90,14 +127,17 @@ def test_intermediate_task_is_not_a_target(config):
 
 
 def test_unknown_model_in_grid(config):
-    config["grid"]["models"] = ["xlm-roberta-xl"]
-    model = next(iter(config["models"]))
-    assert_config_error(config, "config key grid.models", "'xlm-roberta-xl'", f"allowed: {model}")
+    assert "xlm-roberta-huge" not in config["models"]
+    config["grid"]["models"] = ["xlm-roberta-huge"]
+    allowed = ", ".join(sorted(config["models"]))
+    assert_config_error(config, "config key grid.models", "'xlm-roberta-huge'", f"allowed: {allowed}")
 
 
 def test_unknown_arm_in_grid(config):
-    config["grid"]["arms"].append("qqp")
-    assert_config_error(config, "config key grid.arms", "'qqp'", "allowed: mnli, none, squad")
+    assert "qnli" not in config["arms"]
+    config["grid"]["arms"].append("qnli")
+    allowed = ", ".join(sorted(config["arms"]))
+    assert_config_error(config, "config key grid.arms", "'qnli'", f"allowed: {allowed}")
 
 
 @pytest.mark.parametrize("where", ["arms", "targets"])
@@ -149,8 +189,10 @@ def test_baseline_arm_with_tasks(config):
 
 
 def test_arm_task_without_intermediate_settings(config):
-    config["arms"]["mnli"]["tasks"] = ["mnli", "squad", "qqp"]
-    assert_config_error(config, "config key arms.mnli.tasks", "'qqp'", "allowed: mnli, squad")
+    config["intermediate"].pop("squad_v2", None)  # a registered intermediate task, but without settings here
+    config["arms"]["mnli"]["tasks"] = ["mnli", "squad", "squad_v2"]
+    allowed = ", ".join(sorted(config["intermediate"]))
+    assert_config_error(config, "config key arms.mnli.tasks", "'squad_v2'", f"allowed: {allowed}")
 
 
 def test_intermediate_entry_for_unknown_task(config):
@@ -174,13 +216,30 @@ def test_target_settings_for_unknown_task(config):
     assert_config_error(config, "config key targets.nope", "'nope'", "allowed: ", "xnli")
 
 
+def without_default(config, key):
+    """Move training.<key> (if set) into every arm with tasks and every fine-tuned target, so that a single arm
+    or target can then lack it."""
+    default = config["training"].pop(key, None)
+    if default is not None:
+        for arm in config["arms"].values():
+            if arm["tasks"]:
+                arm.setdefault(key, default)
+        for task, target in config["targets"].items():
+            if get_task(task).finetuned:
+                target.setdefault(key, default)
+    return config
+
+
 def test_missing_required_training_settings(config):
+    original = copy.deepcopy(config)
+    without_default(config, "lr")
+    checked(config)  # every arm and target has its own lr now
     del config["arms"]["mnli"]["lr"]
-    assert_config_error(config, "config key arms.mnli", "missing lr")
-    config = copy.deepcopy(config)
-    config["arms"]["mnli"]["lr"] = 1e-5
+    assert_config_error(config, "config key arms.mnli", "missing lr", "no default in training")
+    config = without_default(copy.deepcopy(original), "epochs")
+    checked(config)
     del config["targets"]["xnli"]["epochs"]
-    assert_config_error(config, "config key targets.xnli", "missing epochs")
+    assert_config_error(config, "config key targets.xnli", "missing epochs", "no default in training")
 
 
 def test_training_defaults_fill_required_settings(config):
@@ -225,43 +284,49 @@ def test_languages_follow_the_official_order(main):
     assert checked(main).languages("xquad") == list(get_task("xquad").languages)
 
 
-def test_grid_lists(main):
-    grid = checked(main)
-    assert grid.models == ["xlm-roberta-large"] and grid.seeds == [1, 2, 3]
-    assert grid.arm_tasks("none") == [] and grid.arm_tasks("squad") == ["squad"]
-    assert grid.finetuned_targets() == ["xnli", "panx", "xquad"]
+def test_grid_lists(small):
+    grid = checked(small)
+    assert grid.models == ["m"] and grid.seeds == [1, 2, 3]
+    assert grid.arms == ["none", "nli", "qa"] and grid.targets == ["tatoeba", "xquad", "xnli", "panx"]
+    assert grid.arm_tasks("none") == [] and grid.arm_tasks("nli") == ["snli", "mnli"]
+    assert grid.finetuned_targets() == ["xquad", "xnli", "panx"]  # grid order, retrieval tasks left out
 
 
-def test_train_settings_precedence(main):
-    main["training"].update(lr=1.0, bf16=False, epochs=9, dropout=0.3)
-    main["models"]["xlm-roberta-large"].update(bf16=True, gradient_checkpointing=True)
-    main["arms"]["mnli"].update(dropout=0.2)
-    grid = Grid(main)
-    settings = grid.train_settings("xlm-roberta-large", main["arms"]["mnli"], seed=7)
-    assert settings["lr"] == 1.0e-5  # the arm's own beats the training default
+def test_train_settings_precedence(small):
+    small["training"].update(lr=1.0, bf16=False, epochs=9, dropout=0.3)
+    small["models"]["m"].update(bf16=True, gradient_checkpointing=True)
+    small["arms"]["nli"].update(dropout=0.2)
+    grid = Grid(small)
+    settings = grid.train_settings("m", small["arms"]["nli"], seed=7)
+    assert settings["lr"] == 2.0e-5  # the arm's own beats the training default
     assert settings["epochs"] == 2 and settings["dropout"] == 0.2
     assert settings["bf16"] is True  # the model's switch beats the training default
     assert settings["gradient_checkpointing"] is True and settings["deepspeed"] == "zero2"
-    assert settings["warmup"] == 0.1 and settings["max_grad_norm"] == 1.0  # training defaults
+    assert settings["batch_size"] == 4 and settings["grad_accum"] == 8  # training defaults
+    assert settings["warmup"] == 0.1 and settings["max_grad_norm"] == 1.0
     assert settings["seed"] == 7
     assert "tasks" not in settings and "retrieval_layer" not in settings and "hf_id" not in settings
-    main["arms"]["mnli"]["bf16"] = False  # not a training key of arms: ignored, the model decides
-    assert grid.train_settings("xlm-roberta-large", main["arms"]["mnli"], seed=7)["bf16"] is True
+    assert "predict_batch_size" not in settings
+    qa = grid.train_settings("m", small["arms"]["qa"], seed=7)
+    assert qa["batch_size"] == 2 and qa["lr"] == 1.0 and qa["epochs"] == 9 and qa["dropout"] == 0.3
+    small["arms"]["nli"]["bf16"] = False  # not a training key of arms: ignored, the model decides
+    assert grid.train_settings("m", small["arms"]["nli"], seed=7)["bf16"] is True
 
 
-def test_arm_train_config(main):
-    main["arms"]["mnli"]["sampling"] = {"rule": "temperature", "temperature": 2}
-    grid = checked(main)
-    config = grid.arm_train_config("xlm-roberta-large", "mnli", seed=2)
+def test_arm_train_config(small):
+    small["arms"]["nli"]["sampling"] = {"rule": "temperature", "temperature": 2}
+    grid = checked(small)
+    config = grid.arm_train_config("m", "nli", seed=2)
     assert config == {
         "warmup": 0.1, "weight_decay": 0.0, "max_grad_norm": 1.0, "save_steps": 1000,
         "deepspeed": "zero2", "bf16": True, "gradient_checkpointing": False,
-        "lr": 1.0e-5, "epochs": 2, "batch_size": 4, "grad_accum": 8,
+        "lr": 2.0e-5, "epochs": 2, "batch_size": 4, "grad_accum": 8,
         "sampling": {"rule": "temperature", "temperature": 2},
-        "seed": 2, "tasks": {"mnli": {"max_length": 256}},
+        "seed": 2, "tasks": {"snli": {"max_length": 64, "head": "nli"}, "mnli": {"max_length": 128, "head": "nli"}},
     }
+    assert list(config["tasks"]) == ["snli", "mnli"]  # the arm's order
     config["tasks"]["mnli"]["max_length"] = 1
-    assert main["intermediate"]["mnli"]["max_length"] == 256  # a copy, not the config itself
+    assert small["intermediate"]["mnli"]["max_length"] == 128  # a copy, not the config itself
 
 
 def test_target_train_config(config):
@@ -271,10 +336,26 @@ def test_target_train_config(config):
     assert set(xquad["tasks"]) == {"squad"}  # trained on the English training task
     assert xquad["tasks"]["squad"] == {k: config["targets"]["xquad"][k]
                                        for k in ("max_length", "doc_stride") if k in config["targets"]["xquad"]}
-    assert xquad["lr"] == config["targets"]["xquad"]["lr"] and xquad["seed"] == 1
+    for key in ("lr", "epochs", "batch_size"):  # the target's own, else the training default
+        assert xquad[key] == config["targets"]["xquad"].get(key, config["training"].get(key))
+    assert xquad["seed"] == 1
     assert "max_length" not in xquad
     assert set(grid.target_train_config(model, "xnli", seed=1)["tasks"]) == {"mnli"}
     assert set(grid.target_train_config(model, "panx", seed=1)["tasks"]) == {"panx"}
+
+
+def test_target_train_config_slices(small):
+    grid = checked(small)
+    assert grid.target_train_config("m", "xquad", seed=3) == {
+        "lr": 1.0e-5, "epochs": 2, "batch_size": 4, "grad_accum": 4,
+        "warmup": 0.1, "weight_decay": 0.0, "max_grad_norm": 1.0, "save_steps": 1000,
+        "deepspeed": "zero2", "bf16": True, "gradient_checkpointing": False,
+        "seed": 3, "tasks": {"squad": {"max_length": 384, "doc_stride": 64}},
+    }
+    xnli = grid.target_train_config("m", "xnli", seed=1)
+    assert xnli["lr"] == 5.0e-6 and xnli["epochs"] == 3 and xnli["tasks"] == {"mnli": {"max_length": 256}}
+    panx = grid.target_train_config("m", "panx", seed=1)
+    assert panx["epochs"] == 10 and panx["tasks"] == {"panx": {"max_length": 128, "max_examples": 1000}}
 
 
 def test_predict_settings(main):

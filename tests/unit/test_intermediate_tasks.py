@@ -600,7 +600,17 @@ def main():
     return yaml.safe_load((ROOT / "config.yaml").read_text())
 
 
+@pytest.fixture
+def bare(main):
+    """config.yaml with only the baseline arm, so that the arm a test adds is the only one training its tasks
+    (the shipped arms, e.g. multi, would otherwise meet a test's head changes first)."""
+    main["arms"] = {"none": {"tasks": []}}
+    main["grid"]["arms"] = ["none"]
+    return main
+
+
 def with_arm(config, arm, tasks, intermediate):
+    assert arm not in config["arms"], f"arm {arm!r} exists already"
     config = copy.deepcopy(config)
     config["intermediate"].update(intermediate)
     config["arms"][arm] = {"tasks": tasks, "lr": 1e-5, "epochs": 2, "batch_size": 4, "grad_accum": 8}
@@ -613,15 +623,22 @@ def checked(config):
     return check_config(config)
 
 
-def test_anli_plus_trains_one_nli_head(main):
-    config = with_arm(main, "anli_plus", ["snli", "mnli", "anli"], {
+def test_anli_plus_trains_one_nli_head(bare):
+    config = with_arm(bare, "nli_plus", ["snli", "mnli", "anli"], {
         "snli": {"max_length": 256, "head": "nli"}, "mnli": {"max_length": 256, "head": "nli"},
         "anli": {"max_length": 256, "head": "nli"}})
     grid = checked(config)
-    tasks = grid.arm_train_config("xlm-roberta-large", "anli_plus", 1)["tasks"]
+    tasks = grid.arm_train_config(grid.models[0], "nli_plus", 1)["tasks"]
     assert {t: s["head"] for t, s in tasks.items()} == {"snli": "nli", "mnli": "nli", "anli": "nli"}
+
+
+def test_shipped_anli_plus_arm_trains_one_nli_head(main):
+    grid = checked(main)
+    model = grid.models[0]
+    tasks = grid.arm_train_config(model, "anli_plus", 1)["tasks"]
+    assert {t: s.get("head", t) for t, s in tasks.items()} == {"snli": "nli", "mnli": "nli", "anli": "nli"}
     # the mnli arm trains the same task through the shared head name too; its head is still one NLI head
-    assert grid.arm_train_config("xlm-roberta-large", "mnli", 1)["tasks"]["mnli"]["head"] == "nli"
+    assert grid.arm_train_config(model, "mnli", 1)["tasks"]["mnli"]["head"] == "nli"
 
 
 def test_all_nine_intermediate_tasks_pass_the_config_checks(main):
@@ -632,14 +649,18 @@ def test_all_nine_intermediate_tasks_pass_the_config_checks(main):
     checked(config)
 
 
-def test_a_head_named_after_another_task_is_shared(main):
-    checked(with_arm(main, "nli2", ["mnli", "snli"], {"snli": {"max_length": 128, "head": "mnli"}}))
+def test_a_head_named_after_another_task_is_shared(bare):
+    # mnli without a head trains its own head, "mnli", which snli names: one head, and both are 3-way NLI
+    grid = checked(with_arm(bare, "nli2", ["mnli", "snli"], {"mnli": {"max_length": 128},
+                                                            "snli": {"max_length": 128, "head": "mnli"}}))
+    tasks = grid.arm_train_config(grid.models[0], "nli2", 1)["tasks"]
+    assert {t: s.get("head", t) for t, s in tasks.items()} == {"mnli": "mnli", "snli": "mnli"}
 
 
 @pytest.mark.parametrize("tasks, intermediate, key, words", [
     (["snli", "qqp"], {"snli": {"max_length": 64, "head": "nli"}, "qqp": {"max_length": 64, "head": "nli"}},
      "intermediate.qqp.head", ["snli (classification, 3 outputs", "qqp (classification, 2 outputs"]),
-    (["qqp", "mnli"], {"qqp": {"max_length": 64, "head": "mnli"}},
+    (["qqp", "mnli"], {"qqp": {"max_length": 64, "head": "mnli"}, "mnli": {"max_length": 64}},
      "intermediate.qqp.head", ["'mnli'", "qqp (classification, 2 outputs: 0, 1)"]),
     (["hellaswag", "commonsenseqa"], {"hellaswag": {"max_length": 64, "head": "mc"},
                                       "commonsenseqa": {"max_length": 64, "head": "mc"}},
@@ -647,8 +668,8 @@ def test_a_head_named_after_another_task_is_shared(main):
     (["squad", "ccg"], {"ccg": {"max_length": 64, "head": "squad"}},
      "intermediate.ccg.head", ["(tagging, 1364 outputs: 0, 1, 2, 3, 4, 5, 6, 7, ...)"]),
 ])
-def test_shared_heads_must_agree(main, tasks, intermediate, key, words):
-    config = with_arm(main, "bad", tasks, intermediate)
+def test_shared_heads_must_agree(bare, tasks, intermediate, key, words):
+    config = with_arm(bare, "bad", tasks, intermediate)
     with pytest.raises(ConfigError) as e:
         checked(config)
     message = str(e.value)
@@ -658,8 +679,8 @@ def test_shared_heads_must_agree(main, tasks, intermediate, key, words):
         assert word in message
 
 
-def test_same_head_name_in_different_arms_is_not_shared(main):
-    config = with_arm(main, "a1", ["snli"], {"snli": {"max_length": 64, "head": "h"}})
+def test_same_head_name_in_different_arms_is_not_shared(bare):
+    config = with_arm(bare, "a1", ["snli"], {"snli": {"max_length": 64, "head": "h"}})
     config = with_arm(config, "a2", ["qqp"], {"qqp": {"max_length": 64, "head": "h"}})
     checked(config)
 
