@@ -18,6 +18,10 @@ include: "rules/score.smk"
 include: "rules/paper.smk"
 
 
+onstart:
+    check_slurm_settings()
+
+
 rule all:
     default_target: True
     input:

@@ -3,6 +3,7 @@ import json
 import re
 import sys
 
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 from xstilts.config import BASELINE_ARM, check_config
 from xstilts.resources import launcher, predict_resources, train_resources
@@ -110,3 +111,17 @@ def train_resources_of_rule():
 
 def predict_resources_of_rule():
     return {key: _resource(predict_resources, key) for key in ("runtime", "cpus_per_task", "mem_mb", "gres")}
+
+
+def check_slurm_settings():
+    """Before any job is submitted to Slurm: partitions, GPU partitions and accounts against the cluster."""
+    plugin = workflow.executor_plugin
+    if plugin is None or plugin.name != "slurm":
+        return
+    from xstilts.slurm import cluster_facts, slurm_problems
+
+    jobs = [(job.rule.name, dict(job.resources.items())) for job in workflow.dag.needrun_jobs()
+            if not job.is_local]
+    problems = slurm_problems(jobs, cluster_facts())
+    if problems:
+        raise WorkflowError("Slurm settings do not fit this cluster:\n  " + "\n  ".join(problems))

@@ -90,3 +90,19 @@ def test_two_node_deepspeed_training_through_srun(demo_dir, prepared, tmp_path):
     summary = json.loads((tmp_path / "model" / "train_summary.json").read_text())
     assert summary["world_size"] == 2 and summary["deepspeed"] == "zero2"
     assert "rank1" in job_log
+
+
+def test_partitions_the_cluster_lacks_fail_before_any_job_is_submitted(tmp_path):
+    from xstilts.demo import build_demo
+
+    build_demo(tmp_path)
+    before = subprocess.run(["squeue", "-h", "--states=all", "-o", "%i"], capture_output=True, text=True).stdout
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--profile", "profiles/slurm", "--directory", str(tmp_path),
+         "--configfile", "tests/slurm/demo-slice.yaml", "--replace-workflow-config", "--slurm-status-command",
+         "squeue"], cwd=REPO, capture_output=True, text=True, env=ENV, timeout=600)
+    assert result.returncode != 0
+    assert "Slurm settings do not fit this cluster" in result.stderr
+    assert "partition 'cpu' does not exist on this cluster (partitions: debug)" in result.stderr
+    after = subprocess.run(["squeue", "-h", "--states=all", "-o", "%i"], capture_output=True, text=True).stdout
+    assert before == after, "no job may be submitted"
