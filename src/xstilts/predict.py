@@ -82,7 +82,7 @@ def predict(model_dir: Path, task_name: str, inputs: dict[str, Path], out_dir: P
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     for lang, path in sorted(inputs.items()):
-        records = list(read_jsonl(path))
+        records = task.family.without_gold(list(read_jsonl(path)))
         features = task.family.featurize(records, tokenizer, settings, train=False)
         # a fine-tuned model's head is named after the task it was trained on (XNLI predicts with the MNLI head)
         outputs = model_outputs(model, head_kind, task.train_task, features, tokenizer.pad_token_id,

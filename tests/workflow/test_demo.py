@@ -111,3 +111,13 @@ def test_bad_config_fails_before_any_job(tmp_path, edit, message):
     assert result.returncode != 0
     assert message in result.stdout + result.stderr
     assert not (tmp_path / "results").exists()
+
+
+def test_training_reads_only_english_training_splits(demo_dir):
+    """No job trains on anything but an English training split: test data never reaches a training job."""
+    result = snakemake(demo_dir, "-n", "--forceall", "--printshellcmds")
+    commands = [line for line in result.stdout.splitlines() if "-m xstilts train" in line]
+    assert len(commands) == 2 * len(SEEDS) + len(ARMS) * len(SEEDS) * 3
+    for command in commands:
+        data = re.search(r"--data (.*?) --output", command).group(1).split()
+        assert data and all(re.fullmatch(r"\w+=data/prepared/\w+/en/train\.jsonl", d) for d in data), command

@@ -40,6 +40,13 @@ class Family:
         if missing:
             raise RecordError(f"{where}: {self.name} record lacks {', '.join(missing)}")
 
+    # fields that hold the answer: prediction never sees them (see `without_gold`)
+    gold_fields: ClassVar[tuple[str, ...]]
+
+    def without_gold(self, records: list[dict]) -> list[dict]:
+        """The records as prediction sees them: test answers removed, so they cannot leak into predictions."""
+        return [{k: v for k, v in r.items() if k not in self.gold_fields} for r in records]
+
     def featurize(self, records: list[dict], tokenizer: Any, settings: dict, train: bool) -> list[dict]:
         """Tokenize records into model features; every feature keeps `example` (its record index).
         `settings` is the task's config slice: `max_length` (subwords) and family options."""

@@ -20,6 +20,7 @@ class Classification(Family):
     head: ClassVar[str] = "sequence"
     prediction_suffix: ClassVar[str] = "tsv"
     file_kind: ClassVar[str] = "labels"
+    gold_fields: ClassVar[tuple[str, ...]] = ("label",)
     required_fields: ClassVar[tuple[str, ...]] = ("id", "text_a", "text_b", "label")
 
     def num_outputs(self) -> int:
@@ -36,10 +37,11 @@ class Classification(Family):
         index = {label: i for i, label in enumerate(self.labels)}
         second = [r["text_b"] for r in records] if self.pair else None
         encoded = tokenizer([r["text_a"] for r in records], second, truncation=True, max_length=settings["max_length"])
-        return [
-            {"input_ids": ids, "labels": index[r["label"]], "example": i}
-            for i, (ids, r) in enumerate(zip(encoded["input_ids"], records))
-        ]
+        features = [{"input_ids": ids, "example": i} for i, ids in enumerate(encoded["input_ids"])]
+        if train:
+            for feature, record in zip(features, records):
+                feature["labels"] = index[record["label"]]
+        return features
 
     def decode(self, records, features, outputs):
         best = np.asarray(outputs).argmax(axis=-1)

@@ -44,6 +44,7 @@ class MultipleChoice(Family):
     head: ClassVar[str] = "choice"
     prediction_suffix: ClassVar[str] = "tsv"
     file_kind: ClassVar[str] = "labels"
+    gold_fields: ClassVar[tuple[str, ...]] = ("label",)
     required_fields: ClassVar[tuple[str, ...]] = ("id", "context", "question", "choices", "label")
 
     def __post_init__(self):
@@ -97,7 +98,7 @@ class MultipleChoice(Family):
             width = max(lengths)
             feature = {"input_ids": [list(r) + [tokenizer.pad_token_id] * (width - len(r)) for r in rows],
                        "choice_lengths": lengths, "example": example}
-            if "label" in record:
+            if train:
                 feature["labels"] = int(record["label"])
             features.append(feature)
         return features

@@ -25,6 +25,7 @@ class SpanQA(Family):
     head: ClassVar[str] = "span"
     prediction_suffix: ClassVar[str] = "json"
     file_kind: ClassVar[str] = "qa"
+    gold_fields: ClassVar[tuple[str, ...]] = ("answers",)
     required_fields: ClassVar[tuple[str, ...]] = ("id", "context", "question", "answers")
 
     def num_outputs(self) -> int:

@@ -24,6 +24,7 @@ class Tagging(Family):
     head: ClassVar[str] = "token"
     prediction_suffix: ClassVar[str] = "tsv"
     file_kind: ClassVar[str] = "tags"
+    gold_fields: ClassVar[tuple[str, ...]] = ("tags",)
     required_fields: ClassVar[tuple[str, ...]] = ("id", "tokens", "tags")
 
     def num_outputs(self) -> int:
