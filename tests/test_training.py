@@ -67,3 +67,15 @@ def test_time_limit_stops_with_checkpoint_and_rerun_resumes_to_the_same_model(de
         assert resumed.keys() == uninterrupted.keys()
         for key in resumed:
             torch.testing.assert_close(resumed[key], uninterrupted[key], rtol=0, atol=0, msg=key)
+
+
+def test_zero3_run_ends_with_a_consolidated_model_that_loads_like_any_other(demo_dir, prepared, tmp_path):
+    config = {**CONFIG, "deepspeed": "zero3"}
+    run_train("--init", demo_dir / "tiny-xlmr", "--data", f"mnli={prepared('mnli', 'en', 'train')}",
+              "--output", tmp_path / "model", "--checkpoints", tmp_path / "ckpt", "--config", json.dumps(config))
+    # every encoder tensor comes back whole (ZeRO-3 partitions them during training), under the base model's names
+    base = load_encoder(demo_dir / "tiny-xlmr").state_dict()
+    trained = load_encoder(tmp_path / "model").state_dict()
+    assert {k: v.shape for k, v in trained.items()} == {k: v.shape for k, v in base.items()}
+    assert any(not torch.equal(trained[k], base[k]) for k in base), "the saved weights are the trained ones"
+    assert xnli_accuracy(tmp_path / "model", prepared, tmp_path) >= 70.0

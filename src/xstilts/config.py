@@ -152,6 +152,7 @@ class Grid:
         settings["bf16"] = model_cfg.get("bf16", False)
         if not get_task(task).finetuned:
             settings["layer"] = model_cfg["retrieval_layer"]
+            settings["pooling"] = model_cfg.get("retrieval_pooling", "mean")
         return settings
 
 

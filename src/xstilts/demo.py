@@ -42,7 +42,7 @@ PERSONS = [["Anna"], ["Boris"], ["Carla", "Mendes"], ["Dmitri"], ["Elena", "Voge
 LOCATIONS = [["Paris"], ["Oslo"], ["Lima"], ["Nova", "Lisboa"]]
 ORGANIZATIONS = [["UNESCO"], ["FIFA"], ["Siemens"], ["Red", "Cross"]]
 NLI_DIGITS = {"entailment": "1", "neutral": "2", "contradiction": "3"}
-LASER = {"de": "deu", "ru": "rus"}
+TATOEBA_CODES = {"de": "deu", "ru": "rus"}  # demo languages -> LASER's Tatoeba codes (xstilts.tasks.tatoeba)
 FIXED_TIME = (2020, 1, 1, 0, 0, 0)
 
 
@@ -166,12 +166,10 @@ def raw_files(seed: int = 0, sizes: dict[str, int] | None = None) -> dict[str, b
         files[f"xquad_{lang}/xquad.{lang}.json"] = json.dumps(
             {"data": qa_articles(rng, lang, n["xquad"], "xquad"), "version": "1.0"}, ensure_ascii=False).encode()
 
-    tatoeba = {}
-    for lang, code in LASER.items():
+    for lang, code in TATOEBA_CODES.items():
         pairs = tatoeba_pairs(rng, lang, n["tatoeba"])
-        tatoeba[f"LASER-main/data/tatoeba/v1/tatoeba.{code}-eng.{code}"] = "".join(s + "\n" for s, _ in pairs).encode()
-        tatoeba[f"LASER-main/data/tatoeba/v1/tatoeba.{code}-eng.eng"] = "".join(t + "\n" for _, t in pairs).encode()
-    files["laser/LASER-main.zip"] = _zip(tatoeba)
+        files[f"tatoeba_{code}/tatoeba.{code}-eng.{code}"] = "".join(s + "\n" for s, _ in pairs).encode()
+        files[f"tatoeba_{code}_eng/tatoeba.{code}-eng.eng"] = "".join(t + "\n" for _, t in pairs).encode()
     return files
 
 

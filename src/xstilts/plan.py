@@ -18,7 +18,8 @@ from .costs import Architecture, predict_hours, train_hours, zero_model_state_by
 from .tasks import get_task
 
 GIB = 1024**3
-STAGES = {"zero0": (0, False), "zero2": (2, False), "zero3": (3, False), "zero3_offload": (3, True)}
+STAGES = {"zero0": (0, False), "zero2": (2, False), "zero2_offload": (2, True), "zero3": (3, False),
+          "zero3_offload": (3, True)}
 # headroom for the CUDA context, allocator fragmentation and communication buffers
 USABLE_FRACTION = 0.9
 

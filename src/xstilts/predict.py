@@ -33,11 +33,11 @@ def _batches(features: list[dict], batch_size: int):
 
 @torch.inference_mode()
 def model_outputs(model, head_kind: str | None, task_name: str, features: list[dict], pad_token_id: int,
-                  batch_size: int, device: torch.device, layer: int | None = None):
+                  batch_size: int, device: torch.device, layer: int | None = None, pooling: str = "mean"):
     """Raw outputs per feature, in feature order: logits [n, k] (sequence), one score per choice [n, choices]
     (choice: the model flattens [batch, choices, length] inputs and returns [batch, choices]), a list of
     [len_i, k] arrays (token), a (start, end) pair of [n, max_len] arrays (span), or embeddings [n, hidden]
-    (retrieval)."""
+    (retrieval: hidden states of `layer`, mean-pooled over real tokens, or the first token's with "cls")."""
     per_feature: list = [None] * len(features)
     for indices in _batches(features, batch_size):
         batch = {k: torch.from_numpy(v).to(device) for k, v in
@@ -45,8 +45,12 @@ def model_outputs(model, head_kind: str | None, task_name: str, features: list[d
         if head_kind is None:
             states = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
                            output_hidden_states=True).hidden_states[layer]
-            mask = batch["attention_mask"].unsqueeze(-1).to(states.dtype)
-            values = ((states * mask).sum(1) / mask.sum(1)).float().cpu().numpy()
+            if pooling == "cls":
+                pooled = states[:, 0]
+            else:
+                mask = batch["attention_mask"].unsqueeze(-1).to(states.dtype)
+                pooled = (states * mask).sum(1) / mask.sum(1)
+            values = pooled.float().cpu().numpy()
         else:
             out = model(task_name, batch["input_ids"], batch["attention_mask"])
             if head_kind == "span":
@@ -86,7 +90,8 @@ def predict(model_dir: Path, task_name: str, inputs: dict[str, Path], out_dir: P
         features = task.family.featurize(records, tokenizer, settings, train=False)
         # a fine-tuned model's head is named after the task it was trained on (XNLI predicts with the MNLI head)
         outputs = model_outputs(model, head_kind, task.train_task, features, tokenizer.pad_token_id,
-                                settings.get("batch_size", 32), device, settings.get("layer"))
+                                settings.get("batch_size", 32), device, settings.get("layer"),
+                                settings.get("pooling", "mean"))
         target = out_dir / f"test-{lang}.{task.prediction_suffix}"
         task.family.write(target, task.family.decode(records, features, outputs))
         log.info("%s %s: %d records -> %s", task_name, lang, len(records), target)

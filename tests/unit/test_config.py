@@ -362,10 +362,12 @@ def test_predict_settings(main):
     grid = checked(main)
     assert grid.predict_settings("xlm-roberta-large", "xnli") == {"max_length": 256, "batch_size": 64, "bf16": True}
     assert grid.predict_settings("xlm-roberta-large", "tatoeba") == {"max_length": 512, "batch_size": 64,
-                                                                     "bf16": True, "layer": 14}
+                                                                     "bf16": True, "layer": 14, "pooling": "mean"}
     demo = load("profiles/demo/demo.yaml")
     grid = checked(demo)
     assert grid.predict_settings("tiny-xlmr", "xquad") == {"max_length": 96, "doc_stride": 32, "batch_size": 64,
                                                           "bf16": False}
     del demo["models"]["tiny-xlmr"]["predict_batch_size"]
     assert Grid(demo).predict_settings("tiny-xlmr", "tatoeba")["batch_size"] == 32
+    demo["models"]["tiny-xlmr"]["retrieval_pooling"] = "cls"  # XTREME's run_bucc2018.sh choice
+    assert Grid(demo).predict_settings("tiny-xlmr", "tatoeba")["pooling"] == "cls"

@@ -74,8 +74,8 @@ def test_fetch_checksum_mismatch_names_file_and_hashes(tmp_path):
 
 def test_fetch_mirror_without_entry(tmp_path):
     mirror = write_mirror(tmp_path / "mirror", SOURCES["xnli"], PAYLOAD)
-    with pytest.raises(ChecksumError, match="has no SHA256SUMS entry for laser/LASER-main.zip"):
-        fetch(SOURCES["laser"], tmp_path / "raw" / "LASER-main.zip", mirror)
+    with pytest.raises(ChecksumError, match="has no SHA256SUMS entry for tatoeba_deu/tatoeba.deu-eng.deu"):
+        fetch(SOURCES["tatoeba_deu"], tmp_path / "raw" / "tatoeba.deu-eng.deu", mirror)
     assert leftovers(tmp_path / "raw") == []
 
 

@@ -6,6 +6,7 @@ Malformed rows raise RawFormatError naming archive:member:line."""
 import gzip
 import io
 import json
+import re
 import tarfile
 import zipfile
 
@@ -270,17 +271,19 @@ def test_squad_and_xquad_read_their_own_source(tmp_path):
 # --------------------------------------------------------------------------------- Tatoeba ---
 
 
-def laser_zip(tmp_path, deu, eng):
-    return make_zip(tmp_path / "LASER-main.zip", {"LASER-main/data/tatoeba/v1/tatoeba.deu-eng.deu": deu,
-                                                  "LASER-main/data/tatoeba/v1/tatoeba.deu-eng.eng": eng,
-                                                  "LASER-main/data/tatoeba/v1/tatoeba.fra-eng.eng": "x\n"})
+def tatoeba_files(tmp_path, deu, eng):
+    """The two plain LASER files of German, keyed by source name as the pipeline passes them."""
+    paths = {"tatoeba_deu": tmp_path / "tatoeba.deu-eng.deu", "tatoeba_deu_eng": tmp_path / "tatoeba.deu-eng.eng"}
+    paths["tatoeba_deu"].write_bytes(deu.encode())
+    paths["tatoeba_deu_eng"].write_bytes(eng.encode())
+    return paths
 
 
 @pytest.mark.parametrize("deu, eng", [("Hallo.\nWelt 2\n", "Hello.\nWorld 2\n"),
                                       ("Hallo.\nWelt 2", "Hello.\nWorld 2\n"),
                                       ("Hallo.\r\nWelt 2\r\n", "Hello.\nWorld 2")])
 def test_tatoeba_line_alignment_and_trailing_newline(tmp_path, deu, eng):
-    records = list(get_task("tatoeba").read({"laser": laser_zip(tmp_path, deu, eng)}, "de", "test"))
+    records = list(get_task("tatoeba").read(tatoeba_files(tmp_path, deu, eng), "de", "test"))
     assert records == [
         {"id": "eng-0", "side": "tgt", "text": "Hello."},
         {"id": "eng-1", "side": "tgt", "text": "World 2"},
@@ -289,12 +292,23 @@ def test_tatoeba_line_alignment_and_trailing_newline(tmp_path, deu, eng):
     ]
 
 
-def test_tatoeba_mismatched_line_counts(tmp_path):
-    archive = laser_zip(tmp_path, "a\nb\nc\n", "a\nb\n")
+@pytest.mark.parametrize("deu, eng, longer, line", [("a\nb\nc\n", "a\nb\n", "tatoeba_deu", 3),
+                                                    ("a\n", "a\nb\n", "tatoeba_deu_eng", 2)])
+def test_tatoeba_mismatched_line_counts(tmp_path, deu, eng, longer, line):
+    paths = tatoeba_files(tmp_path, deu, eng)
     with pytest.raises(RawFormatError) as e:
-        list(get_task("tatoeba").read({"laser": archive}, "de", "test"))
-    assert str(archive) in str(e.value) and "tatoeba.deu-eng" in str(e.value)
-    assert "3 deu lines but 2 eng lines" in str(e.value)
+        list(get_task("tatoeba").read(paths, "de", "test"))
+    message = str(e.value)
+    assert message.startswith(f"{paths[longer]}:{line}: ")  # the first line without a counterpart
+    assert str(paths["tatoeba_deu"]) in message and str(paths["tatoeba_deu_eng"]) in message
+    assert f"{deu.count(chr(10))} deu lines but {eng.count(chr(10))} eng lines" in message
+
+
+def test_tatoeba_not_utf8_names_file_and_line(tmp_path):
+    paths = tatoeba_files(tmp_path, "a\nb\n", "a\nb\n")
+    paths["tatoeba_deu_eng"].write_bytes(b"a\n\xff\n")
+    with pytest.raises(RawFormatError, match="^" + re.escape(f"{paths['tatoeba_deu_eng']}:2: not UTF-8")):
+        list(get_task("tatoeba").read(paths, "de", "test"))
 
 
 def test_tatoeba_language_codes_cover_task_languages():
@@ -302,6 +316,25 @@ def test_tatoeba_language_codes_cover_task_languages():
 
     assert set(get_task("tatoeba").languages) == set(LASER_CODES)
     assert len(set(LASER_CODES.values())) == len(LASER_CODES)
+
+
+def test_tatoeba_sources_are_pinned_and_each_language_needs_its_two_files():
+    from xstilts.tasks.tatoeba import LASER_CODES
+
+    task = get_task("tatoeba")
+    assert len(task.raw) == 2 * len(LASER_CODES) == len({s.name for s in task.raw})
+    base = "https://github.com/facebookresearch/LASER/raw/main/data/tatoeba/v1/"
+    for source in task.raw:
+        assert re.fullmatch(r"[0-9a-f]{64}", source.sha256 or ""), source.name
+        assert source.url == base + source.filename and SOURCES[source.name] == source
+    assert len({s.sha256 for s in task.raw}) == len(task.raw)  # no hash copied onto another file
+    for lang, code in LASER_CODES.items():
+        sources = task.sources_for(lang, "test")
+        assert [(s.name, s.filename) for s in sources] == [
+            (f"tatoeba_{code}", f"tatoeba.{code}-eng.{code}"), (f"tatoeba_{code}_eng", f"tatoeba.{code}-eng.eng")]
+    # the pins are the LASER files' own hashes (as stated by the Hugging Face xtreme loader's checksums)
+    assert SOURCES["tatoeba_deu"].sha256 == "edfa6f75a42554df388f45891735d5e4214158a99def4b73b5908af4a3054551"
+    assert SOURCES["tatoeba_hun_eng"].sha256 == "5323266e91ddee67ed1ae00d6bbac0cdf3d37749d1b2da3459bf0d424bc71383"
 
 
 def test_registry_shape():
