@@ -10,6 +10,9 @@ export PATH := $(abspath $(BIN)):$(PATH)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
+# DeepSpeed's JIT-built ops (the CPU shm_comm) per environment: builds for another venv or an interrupted build
+# elsewhere then never block this one
+export TORCH_EXTENSIONS_DIR := $(abspath $(VENV))/torch_extensions
 
 .PHONY: install demo test lint clean-demo
 

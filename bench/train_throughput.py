@@ -60,6 +60,7 @@ def parse_args(argv=None):
     p.add_argument("--launch-env", choices=["none", "both", "entry"], help="see the module docstring")
     p.add_argument("--threads", type=int, help="torch.set_num_threads in both (default: torch's default)")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--timeout", type=float, default=600, help="seconds one measurement may take (default 600)")
     p.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "xstilts-bench-train")
     p.add_argument("--profile", choices=["ours", "bare", "both"],
                    help="one extra cProfile'd run of that side over the timed steps; prints the top functions")
@@ -149,6 +150,12 @@ def make_timer(args, profile: bool):
             self.ends: list[float] = []
             self.cpu: list[float] = []
             self.profiler = cProfile.Profile() if profile else None
+            self.distributed = False
+
+        def on_train_begin(self, targs, state, control, **kwargs):
+            import torch
+
+            self.distributed = torch.distributed.is_initialized()  # run() destroys the group before returning
 
         def on_step_end(self, targs, state, control, **kwargs):
             self.ends.append(time.perf_counter())
@@ -232,19 +239,17 @@ def worker(args) -> None:
             "side": args.worker, "steps": len(ends), "timed_steps": timed, "window_s": window,
             "steps_per_s": timed / window, "median_step_ms": 1e3 * statistics.median(steps),
             "cpu_step_ms": 1e3 * (timer.cpu[-1] - timer.cpu[args.warmup]) / timed,
-            "train_runtime_s": trainer.state.log_history[-1].get("train_runtime") if trainer.state.log_history else None,
+            "train_runtime_s": (trainer.state.log_history or [{}])[-1].get("train_runtime"),
             "shapes": shapes, "threads": torch.get_num_threads(),
             "model": type(trainer.model).__name__, "wrapped": type(trainer.model_wrapped).__name__,
             "encoder": type(getattr(trainer.model, "encoder", None) or trainer.model.base_model).__name__,
             "params": sum(p.numel() for p in trainer.model.parameters()),
             "deepspeed": trainer.is_deepspeed_enabled,
-            "distributed": torch.distributed.is_initialized(),
+            "distributed": timer.distributed,
             "args": {k: v for k, v in trainer.args.to_dict().items() if k not in skip},
             "launch_env": {k: os.environ.get(k) for k in ("RANK", "LOCAL_RANK", "WORLD_SIZE") if k in os.environ},
         }
         if timer.profiler is not None:
-            import pstats
-
             path = args.workdir / f"profile-{args.worker}.pstats"
             timer.profiler.dump_stats(path)
             result["profile"] = str(path)
@@ -269,9 +274,16 @@ def measure(args, side: str, profile: bool = False) -> dict:
                                                              "MASTER_PORT", "LOCAL_WORLD_SIZE")}
     env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TRANSFORMERS_VERBOSITY="error",
                TOKENIZERS_PARALLELISM="false", PYTHONWARNINGS="ignore")
+    if args.threads:  # also for libraries that set the thread count themselves when it is unset (Accelerate)
+        env.update(OMP_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads))
     src = str(Path(__file__).resolve().parents[1] / "src")
     env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=args.timeout)
+    except subprocess.TimeoutExpired as e:
+        tail = (e.stderr.decode(errors="replace") if isinstance(e.stderr, bytes) else e.stderr or "")[-3000:]
+        sys.exit(f"{side} run took over {args.timeout:.0f} s; its stderr ends with:\n{tail}\n(a DeepSpeed run that "
+                 "hangs at start-up is often waiting on a stale lock of a torch extension build: see bench/README.md)")
     lines = [line for line in done.stdout.splitlines() if line.startswith(RESULT)]
     if done.returncode != 0 or not lines:
         sys.exit(f"{side} run failed (exit {done.returncode}):\n{done.stderr[-4000:]}")
@@ -320,8 +332,9 @@ def main(argv=None) -> int:
         for side in (("ours", "bare") if rep % 2 == 0 else ("bare", "ours")):
             r = measure(args, side)
             runs[side].append(r)
-            print(f"  run {rep + 1} {side:4}  {r['steps_per_s']:7.2f} steps/s  {r['steps_per_s'] * args.batch_size:8.1f}"
-                  f" samples/s  median step {r['median_step_ms']:7.2f} ms  CPU {r['cpu_step_ms']:7.2f} ms/step",
+            print(f"  run {rep + 1} {side:4}  {r['steps_per_s']:7.2f} steps/s  "
+                  f"{r['steps_per_s'] * args.batch_size:8.1f} samples/s  median step {r['median_step_ms']:7.2f} ms  "
+                  f"CPU {r['cpu_step_ms']:7.2f} ms/step",
                   flush=True)
 
     ours, bare = runs["ours"][0], runs["bare"][0]

@@ -6,7 +6,7 @@ import sys
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 from xstilts.config import BASELINE_ARM, check_config
-from xstilts.resources import launcher, predict_resources, train_resources
+from xstilts.resources import launcher, predict_resources, stop_margin_option, train_resources
 from xstilts.tasks import SOURCES, TASKS, get_task
 
 validate(config, "config.schema.yaml")

@@ -10,6 +10,7 @@ rule finetune:
         directory("models/finetuned/{model}/{arm}/seed{seed}/{task}"),
     params:
         launcher=lambda wc: launcher(config["models"][wc.model]),
+        stop_margin=lambda wc: stop_margin_option(config["models"][wc.model]),
         config=lambda wc: json.dumps(GRID.target_train_config(wc.model, wc.task, int(wc.seed)), sort_keys=True),
         data=lambda wc: f"{get_task(wc.task).train_task}={prepared(get_task(wc.task).train_task, 'en', 'train')}",
         checkpoints=lambda wc: f"checkpoints/finetuned/{wc.model}/{wc.arm}/seed{wc.seed}/{wc.task}",
@@ -25,4 +26,4 @@ rule finetune:
     shell:
         "{params.launcher} python -m xstilts train --init {input.model} --data {params.data} --output {output}"
         " --checkpoints {params.checkpoints} --config {params.config:q}"
-        " --time-limit {resources.runtime} > {log} 2>&1"
+        " --time-limit {resources.runtime}{params.stop_margin} > {log} 2>&1"

@@ -12,6 +12,7 @@ rule intermediate:
         arm=_alternatives(a for a in config["arms"] if a != BASELINE_ARM),
     params:
         launcher=lambda wc: launcher(config["models"][wc.model]),
+        stop_margin=lambda wc: stop_margin_option(config["models"][wc.model]),
         config=lambda wc: json.dumps(GRID.arm_train_config(wc.model, wc.arm, int(wc.seed)), sort_keys=True),
         data=lambda wc: " ".join(f"{t}={prepared(t, 'en', 'train')}" for t in GRID.arm_tasks(wc.arm)),
         checkpoints=lambda wc: f"checkpoints/intermediate/{wc.model}/{wc.arm}/seed{wc.seed}",
@@ -27,4 +28,4 @@ rule intermediate:
     shell:
         "{params.launcher} python -m xstilts train --init {input.model} --data {params.data} --output {output}"
         " --checkpoints {params.checkpoints} --config {params.config:q}"
-        " --time-limit {resources.runtime} > {log} 2>&1"
+        " --time-limit {resources.runtime}{params.stop_margin} > {log} 2>&1"

@@ -6,7 +6,9 @@ half only).
 For each: load_encoder gives the encoder alone with the checkpoint's weights (none left at random init), a
 MultiTaskModel with a sequence, a token, a span and a choice head runs forward and backward on padded batches
 with finite losses and gradients, padding does not change outputs, save() then load_model() round-trips every
-weight exactly, and retrieval's layer pooling (predict.model_outputs with no head) works on any layer."""
+weight exactly, and retrieval's layer pooling (predict.model_outputs with no head) works on any layer. Also:
+the XL checkpoint's tokenizer (a generic TokenizersBackend in transformers 5) encodes as XLM-R's, and every
+family's featurize output trains with every checkpoint's own tokenizer (mT5 tagging is a known failure)."""
 
 import json
 
@@ -133,7 +135,8 @@ def test_xlmr_xl_tokenizer_encodes_as_xlmr(checkpoints):
         assert a[key] == b[key], key
     assert [a.sequence_ids(i) for i in range(len(a["input_ids"]))] == \
         [b.sequence_ids(i) for i in range(len(b["input_ids"]))]
-    assert (xl.cls_token_id, xl.sep_token_id, xl.pad_token_id) == (xlmr.cls_token_id, xlmr.sep_token_id, xlmr.pad_token_id)
+    special = ("cls_token_id", "sep_token_id", "pad_token_id")
+    assert [getattr(xl, k) for k in special] == [getattr(xlmr, k) for k in special]
 
 
 @pytest.mark.parametrize("arch", ARCHS)
@@ -180,7 +183,8 @@ def test_all_heads_train_pad_and_round_trip(checkpoints, arch, tmp_path):
     model.save(tmp_path / "model", tokenizer=tokenizer)
     saved = checkpoint_weights(tmp_path / "model")
     assert not any("decoder" in k or "lm_head" in k for k in saved)
-    assert json.loads((tmp_path / "model" / "heads.json").read_text())["heads"] == {k: list(v) for k, v in HEADS.items()}
+    heads = json.loads((tmp_path / "model" / "heads.json").read_text())["heads"]
+    assert heads == {k: list(v) for k, v in HEADS.items()}
     reloaded = load_model(tmp_path / "model").eval()
     assert type(reloaded.encoder).__name__ == ENCODER_CLASS[arch]
     original, again = model.state_dict(), reloaded.state_dict()
@@ -221,6 +225,9 @@ def test_retrieval_layer_pooling(checkpoints, arch):
     mask = batch["attention_mask"].unsqueeze(-1).float()
     expected = ((states * mask).sum(1) / mask.sum(1)).numpy()
     np.testing.assert_allclose(by_layer[-1][:4], expected, rtol=1e-4, atol=1e-5)
+    # "cls" pooling: the first position's state (<s> for XLM-R; mT5 has no <s>, so its first subword)
+    cls = model_outputs(encoder, None, "tatoeba", features, tokenizer.pad_token_id, 5, CPU, -1, pooling="cls")
+    np.testing.assert_allclose(cls[:4], states[:, 0].numpy(), rtol=1e-4, atol=1e-5)
 
 
 def family_records(task: str) -> list[dict]:
@@ -230,7 +237,8 @@ def family_records(task: str) -> list[dict]:
                 for i, label in enumerate(("entailment", "neutral", "contradiction", "neutral"))]
     if task == "panx":
         return [{"id": "0", "tokens": ["Anna", "sees", "the", "river"], "tags": ["B-PER", "O", "O", "O"]},
-                {"id": "1", "tokens": ["Red", "Cross", "in", "Nova", "Lisboa"], "tags": ["B-ORG", "I-ORG", "O", "B-LOC", "I-LOC"]}]
+                {"id": "1", "tokens": ["Red", "Cross", "in", "Nova", "Lisboa"],
+                 "tags": ["B-ORG", "I-ORG", "O", "B-LOC", "I-LOC"]}]
     if task == "squad":
         out = []
         for i, line in enumerate(lines[:3]):

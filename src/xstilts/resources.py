@@ -51,3 +51,9 @@ def launcher(model_cfg: dict) -> str:
     cpus = model_cfg.get("resources", {}).get("cpus_per_gpu", 1)
     return (f"srun --nodes={nodes} --ntasks={nodes * gpus} --ntasks-per-node={gpus} --cpus-per-task={cpus} "
             f"--kill-on-bad-exit=1")
+
+
+def stop_margin_option(model_cfg: dict) -> str:
+    """The training command's --stop-margin option, when the model's resources set one."""
+    margin = model_cfg.get("resources", {}).get("stop_margin_minutes")
+    return "" if margin is None else f" --stop-margin {margin}"

@@ -192,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", required=True, help="training settings (JSON)")
     parser.add_argument("--time-limit", type=float, metavar="MINUTES",
                         help="the job's time limit: stop with a checkpoint (exit status 75) a few minutes before it")
+    parser.add_argument("--stop-margin", type=float, metavar="MINUTES",
+                        help="how long before the time limit to stop (default: 5%% of it, between 1 and 10 minutes)")
     args = parser.parse_args(argv)
     data: dict[str, list[Path]] = {}
     for item in args.data:
@@ -204,8 +206,9 @@ def main(argv: list[str] | None = None) -> int:
                         format=f"%(asctime)s rank{os.environ.get('RANK', '0')} %(name)s: %(message)s")
     deadline = None
     if args.time_limit is not None:
-        # leave time to save the checkpoint and exit: 5% of the limit, between 1 and 10 minutes
+        # leave time to save the checkpoint and exit: by default 5% of the limit, between 1 and 10 minutes
         limit = 60 * args.time_limit
-        deadline = time.time() + limit - min(600.0, max(60.0, 0.05 * limit))
+        margin = 60 * args.stop_margin if args.stop_margin is not None else min(600.0, max(60.0, 0.05 * limit))
+        deadline = time.time() + limit - margin
     summary = run(args.init, data, args.output, args.checkpoints, json.loads(args.config), deadline)
     return 0 if summary is not None else STOPPED_AT_TIME_LIMIT
