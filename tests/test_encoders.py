@@ -254,15 +254,11 @@ def family_records(task: str) -> list[dict]:
 
 @pytest.mark.parametrize("task", ["mnli", "panx", "squad", "cosmosqa"])
 @pytest.mark.parametrize("arch", ARCHS)
-def test_each_family_featurizes_and_trains_with_each_tokenizer(checkpoints, arch, task, request):
+def test_each_family_featurizes_and_trains_with_each_tokenizer(checkpoints, arch, task):
     """The training path of xstilts.train for one batch: featurize with the checkpoint's own tokenizer, int32
     ids, collate, forward and backward through the family's head."""
     from xstilts.tasks import get_task
 
-    if arch == "mt5" and task == "panx":
-        request.applymarker(pytest.mark.xfail(strict=True, raises=TypeError, reason=(
-            "Tagging.featurize wraps pieces in tokenizer.cls_token_id/sep_token_id, which are None for mT5's "
-            "T5Tokenizer (no <s>; it appends </s> only)")))
     family = get_task(task).family
     tokenizer = load_tokenizer(checkpoints[arch])
     features = family.featurize(family_records(task), tokenizer, {"max_length": 32, "doc_stride": 8}, train=True)

@@ -44,7 +44,8 @@ class Tagging(Family):
         index = {label: i for i, label in enumerate(self.labels)}
         words = [w for r in records for w in r["tokens"]]
         pieces = tokenizer(words, add_special_tokens=False)["input_ids"] if words else []
-        budget = settings["max_length"] - 2  # room for <s> and </s>
+        prefix, suffix = _special_tokens(tokenizer)
+        budget = settings["max_length"] - len(prefix) - len(suffix)
         features, cursor = [], 0
         for example, record in enumerate(records):
             word_pieces = []
@@ -53,11 +54,11 @@ class Tagging(Family):
                 word_pieces.append((ids or [tokenizer.unk_token_id])[:budget])
             cursor += len(record["tokens"])
             for start, stop in _chunks([len(p) for p in word_pieces], budget):
-                input_ids, positions = [tokenizer.cls_token_id], []
+                input_ids, positions = list(prefix), []
                 for ids in word_pieces[start:stop]:
                     positions.append(len(input_ids))
                     input_ids.extend(ids)
-                input_ids.append(tokenizer.sep_token_id)
+                input_ids.extend(suffix)
                 feature = {"input_ids": input_ids, "example": example, "word_positions": positions}
                 if train:
                     labels = [-100] * len(input_ids)
@@ -79,6 +80,14 @@ class Tagging(Family):
 
     def write(self, path, payload):
         predfiles.write_tags(path, payload)
+
+
+def _special_tokens(tokenizer) -> tuple[list[int], list[int]]:
+    """The ids the tokenizer puts before and after a single sequence: <s> ... </s> for XLM-R, ... </s> for mT5."""
+    plain = tokenizer("a", add_special_tokens=False)["input_ids"]
+    full = tokenizer("a")["input_ids"]
+    start = next(i for i in range(len(full)) if full[i : i + len(plain)] == plain)
+    return full[:start], full[start + len(plain) :]
 
 
 def _chunks(lengths: list[int], budget: int) -> list[tuple[int, int]]:
