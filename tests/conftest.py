@@ -23,6 +23,14 @@ def demo_dir(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def tokenizer(demo_dir):
+    """The tiny model's tokenizer (SentencePiece trained on the demo text)."""
+    from xstilts.model import load_tokenizer
+
+    return load_tokenizer(demo_dir / "tiny-xlmr")
+
+
+@pytest.fixture(scope="session")
 def prepared(demo_dir, tmp_path_factory):
     """prepared(task, lang, split) -> path of that split's JSONL, prepared from the demo mirror."""
     from xstilts.prepare import prepare

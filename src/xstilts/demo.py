@@ -99,7 +99,8 @@ def tatoeba_pairs(rng: random.Random, lang: str, n: int) -> list[tuple[str, str]
     return pairs
 
 
-def _zip(entries: dict[str, bytes]) -> bytes:
+def zip_archive(entries: dict[str, bytes | str]) -> bytes:
+    """A zip of `entries` (name -> content) with fixed timestamps, so its bytes never change."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
         for name, data in entries.items():
@@ -107,10 +108,12 @@ def _zip(entries: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def _targz(entries: dict[str, bytes]) -> bytes:
+def targz_archive(entries: dict[str, bytes | str]) -> bytes:
+    """A .tar.gz of `entries` with fixed timestamps, so its bytes never change."""
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w") as t:
         for name, data in entries.items():
+            data = data.encode() if isinstance(data, str) else data
             info = tarfile.TarInfo(name)
             info.size, info.mtime = len(data), 0
             t.addfile(info, io.BytesIO(data))
@@ -141,12 +144,12 @@ def raw_files(seed: int = 0, sizes: dict[str, int] | None = None) -> dict[str, b
                 rows.append([lang, label, "_", "_", "_", "_", p, h, str(i), str(i), "demo", label, label, label,
                              label, label, p, h, "True"])
         xnli[f"XNLI-1.0/xnli.{split}.tsv"] = _tsv(rows)
-    files["xnli/XNLI-1.0.zip"] = _zip(xnli)
+    files["xnli/XNLI-1.0.zip"] = zip_archive(xnli)
 
     mnli = [["premise", "hypo", "label"]] + [
         [p, h, "contradictory" if label == "contradiction" else label] for p, h, label in nli_pairs(rng, "en", n["mnli"])
     ]
-    files["xnli_mt/XNLI-MT-1.0.zip"] = _zip({"XNLI-MT-1.0/multinli/multinli.train.en.tsv": _tsv(mnli)})
+    files["xnli_mt/XNLI-MT-1.0.zip"] = zip_archive({"XNLI-MT-1.0/multinli/multinli.train.en.tsv": _tsv(mnli)})
 
     panx = {}
     for lang in LANGUAGES:
@@ -156,8 +159,8 @@ def raw_files(seed: int = 0, sizes: dict[str, int] | None = None) -> dict[str, b
             splits[split] = "".join(
                 "".join(f"{lang}:{w}\t{t}\n" for w, t in sentence) + "\n" for sentence in ner_sentences(rng, lang, count)
             ).encode()
-        panx[f"panx_dataset/{lang}.tar.gz"] = _targz(splits)
-    files["panx/AmazonPhotos.zip"] = _zip(panx)
+        panx[f"panx_dataset/{lang}.tar.gz"] = targz_archive(splits)
+    files["panx/AmazonPhotos.zip"] = zip_archive(panx)
 
     for split, count in (("train", n["squad"]), ("dev", n["xquad"])):
         files[f"squad_v1_{split}/{split}-v1.1.json"] = json.dumps(

@@ -172,8 +172,6 @@ def csv_records(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[str, dic
     may hold commas, doubled quotes and newlines (Cosmos QA's contexts do); the line named is the line where
     the row starts. The header must name every column of `columns`; a row with a different number of fields
     than the header raises RawFormatError."""
-    import csv
-
     label = str(path)
     reader = csv.reader(io.StringIO(_decoded(label, Path(path).read_bytes()), newline=""))
     header = next(reader, None)

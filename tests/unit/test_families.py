@@ -12,20 +12,6 @@ NLI = ("contradiction", "entailment", "neutral")
 NER = ("B-LOC", "B-ORG", "B-PER", "I-LOC", "I-ORG", "I-PER", "O")
 
 
-@pytest.fixture(scope="module")
-def tokenizer(tmp_path_factory):
-    from transformers import AutoTokenizer
-
-    from xstilts.demo import corpus_lines
-    from xstilts.tiny import build_tiny_xlmr
-
-    root = tmp_path_factory.mktemp("tiny")
-    corpus = root / "corpus.txt"
-    corpus.write_text("\n".join(corpus_lines()) + "\n", encoding="utf-8")
-    build_tiny_xlmr(corpus, root / "model")
-    return AutoTokenizer.from_pretrained(root / "model")
-
-
 def one_hot(index, n, high=5.0):
     row = np.zeros(n, dtype=np.float32)
     row[index] = high

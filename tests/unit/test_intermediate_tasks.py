@@ -4,11 +4,7 @@ multiple-choice family (featurization with the tiny XLM-R tokenizer, padding, de
 and the config checks of shared heads (ANLI+)."""
 
 import copy
-import gzip
-import io
 import json
-import tarfile
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -22,42 +18,10 @@ from xstilts.download import ManualDownloadRequired, fetch
 from xstilts.families import Classification, MultipleChoice, RecordError, SpanQA, pad_features
 from xstilts.formats import RawFormatError, archive_entries, csv_records, json_lines
 from xstilts.tasks import SOURCES, get_task, intermediate_tasks
+from archives import make_targz, make_zip
 
 ROOT = Path(__file__).resolve().parents[2]
 NEW_TASKS = ("qqp", "sst2", "snli", "anli", "hellaswag", "cosmosqa", "commonsenseqa", "ccg", "squad_v2")
-
-
-@pytest.fixture(scope="module")
-def tokenizer(tmp_path_factory):
-    from transformers import AutoTokenizer
-
-    from xstilts.demo import corpus_lines
-    from xstilts.tiny import build_tiny_xlmr
-
-    root = tmp_path_factory.mktemp("tiny")
-    corpus = root / "corpus.txt"
-    corpus.write_text("\n".join(corpus_lines()) + "\n", encoding="utf-8")
-    build_tiny_xlmr(corpus, root / "model")
-    return AutoTokenizer.from_pretrained(root / "model")
-
-
-def make_zip(path, entries):
-    with zipfile.ZipFile(path, "w") as z:
-        for name, data in entries.items():
-            z.writestr(name, data)
-    return path
-
-
-def make_tgz(path, entries):
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w") as t:
-        for name, data in entries.items():
-            data = data.encode() if isinstance(data, str) else data
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            t.addfile(info, io.BytesIO(data))
-    path.write_bytes(gzip.compress(raw.getvalue()))
-    return path
 
 
 def jsonl(rows):
@@ -368,7 +332,7 @@ CCG_23 = auto(("wsj_2301.1", [("Rare", "(N/N)/(N/N)"), ("words", "N")]))
 
 
 def ccgbank(tmp_path):
-    return make_tgz(tmp_path / "LDC2005T13.tgz", {
+    return make_targz(tmp_path / "LDC2005T13.tgz", {
         "ccgbank_1_1/data/AUTO/00/wsj_0001.auto": CCG_00,
         "ccgbank_1_1/data/AUTO/19/wsj_1901.auto": CCG_19,
         "ccgbank_1_1/data/AUTO/23/wsj_2301.auto": CCG_23,
@@ -405,11 +369,11 @@ def test_ccg_categories_beyond_the_label_set_become_unk(tmp_path, monkeypatch):
 
 
 def test_ccg_malformed_derivation_and_missing_files(tmp_path):
-    archive = make_tgz(tmp_path / "LDC2005T13.tgz", {
+    archive = make_targz(tmp_path / "LDC2005T13.tgz", {
         "ccgbank_1_1/data/AUTO/00/wsj_0001.auto": "ID=wsj_0001.1 PARSER=GOLD\n(<T S 0 2> (<L N NNP Pierre>) )\n"})
     with pytest.raises(RawFormatError, match=r"wsj_0001.auto:2: expected an ID= line followed by a derivation"):
         read("ccg", {"ccgbank": archive})
-    other = make_tgz(tmp_path / "other.tgz", {"ccgbank_1_1/data/PARG/00/wsj_0001.parg": "x"})
+    other = make_targz(tmp_path / "other.tgz", {"ccgbank_1_1/data/PARG/00/wsj_0001.parg": "x"})
     with pytest.raises(RawFormatError, match=r"no data/AUTO/<section>/wsj_\*.auto entries"):
         read("ccg", {"ccgbank": other})
 
@@ -468,7 +432,7 @@ def test_csv_records_line_numbers_follow_multiline_fields(tmp_path):
 @pytest.mark.parametrize("kind", ["zip", "tgz"])
 def test_archive_entries_selects_files_in_name_order(tmp_path, kind):
     entries = {"top/b.txt": "B", "top/a.txt": "A", "top/skip.bin": "S"}
-    archive = make_zip(tmp_path / "x.zip", entries) if kind == "zip" else make_tgz(tmp_path / "x.tgz", entries)
+    archive = make_zip(tmp_path / "x.zip", entries) if kind == "zip" else make_targz(tmp_path / "x.tgz", entries)
     assert list(archive_entries(archive, lambda n: n.endswith(".txt"))) == [("top/a.txt", b"A"), ("top/b.txt", b"B")]
     (tmp_path / "plain").write_text("not an archive")
     with pytest.raises(RawFormatError, match="not a zip or tar archive"):

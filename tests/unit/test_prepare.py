@@ -2,7 +2,6 @@
 output is written atomically, nothing is left behind on failure, and every error names what is wrong."""
 
 import json
-import zipfile
 
 import pytest
 
@@ -11,6 +10,7 @@ from xstilts.families import RecordError
 from xstilts.jsonl import read_jsonl, write_json, write_jsonl
 from xstilts.prepare import prepare
 from xstilts.tasks import get_task
+from archives import make_zip
 
 
 @pytest.fixture(scope="module")
@@ -27,13 +27,6 @@ def raw_for(mirror, task, lang, split):
 
 def assert_nothing_written(folder):
     assert list(folder.iterdir()) == []
-
-
-def make_zip(path, entries):
-    with zipfile.ZipFile(path, "w") as z:
-        for name, data in entries.items():
-            z.writestr(name, data)
-    return path
 
 
 def xnli_zip(path, rows):

@@ -15,6 +15,7 @@ import pytest
 from xstilts.demo import XNLI_HEADER, raw_files, write_mirror
 from xstilts.formats import RawFormatError
 from xstilts.tasks import SOURCES, TASKS, get_task
+from archives import make_zip
 
 SIZES = {"mnli": 12, "xnli": 6, "panx_train": 8, "panx_eval": 5, "squad": 7, "xquad": 4, "tatoeba": 9}
 
@@ -32,13 +33,6 @@ def paths_for(mirror, task, lang, split):
 
 def read(mirror, task, lang, split):
     return list(get_task(task).read(paths_for(mirror, task, lang, split), lang, split))
-
-
-def make_zip(path, entries):
-    with zipfile.ZipFile(path, "w") as z:
-        for name, data in entries.items():
-            z.writestr(name, data)
-    return path
 
 
 def targz(entries):

@@ -6,8 +6,6 @@ dropped, U+200C and spaces removed, missing splits; MLQA same-language files onl
 prefix and dev -> test. Every task also goes through xstilts.prepare (family validation)."""
 
 import re
-import gzip
-import io
 import json
 import logging
 import tarfile
@@ -19,25 +17,7 @@ from xstilts.formats import RawFormatError
 from xstilts.jsonl import read_jsonl
 from xstilts.prepare import prepare
 from xstilts.tasks import SOURCES, get_task
-
-
-def make_zip(path, entries):
-    with zipfile.ZipFile(path, "w") as z:
-        for name, data in entries.items():
-            z.writestr(name, data)
-    return path
-
-
-def make_targz(path, entries):
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w") as t:
-        for name, data in entries.items():
-            data = data.encode() if isinstance(data, str) else data
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            t.addfile(info, io.BytesIO(data))
-    path.write_bytes(gzip.compress(raw.getvalue()))
-    return path
+from archives import make_targz, make_zip
 
 
 def read(task, paths, lang, split):
