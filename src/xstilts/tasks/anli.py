@@ -19,7 +19,9 @@ ANLI = Source(
     name="anli",
     filename="anli_v1.0.zip",
     url="https://dl.fbaipublicfiles.com/anli/anli_v1.0.zip",
-    sha256=None,
+    # HF datasets and TFDS pin only anli_v0.1.zip; this hash (18,708,061 bytes) is the one three independent
+    # loaders state for v1.0. If the host's file differs, the download stops naming both hashes.
+    sha256="e5c058f2bb4e6190b0651badca2c590e45db95248f8b28cde674615ee40820bf",
 )
 
 
