@@ -8,9 +8,13 @@ min_version("9.0")
 configfile: "config.yaml"
 
 
+report: "report/workflow.rst"
+
+
 include: "rules/common.smk"
 include: "rules/download.smk"
 include: "rules/prepare.smk"
+include: "rules/translate.smk"
 include: "rules/intermediate.smk"
 include: "rules/finetune.smk"
 include: "rules/predict.smk"
@@ -26,11 +30,18 @@ rule all:
     default_target: True
     input:
         "paper/tables/xtreme.tex",
+        "paper/tables/research_question.tex",
+        "paper/figures/deltas.tex",
 
 
 rule data:
     input:
         all_prepared(),
+
+
+rule translations:
+    input:
+        all_translations(),
 
 
 rule intermediate_models:

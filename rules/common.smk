@@ -2,13 +2,15 @@
 import json
 import re
 import sys
+from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
-from xstilts.config import BASELINE_ARM, check_config
-from xstilts.resources import launcher, predict_resources, stop_margin_option, train_resources
+from xstilts.config import BASELINE_ARM, check_config, check_config_files
+from xstilts.resources import launcher, predict_resources, stop_margin_option, train_resources, translate_resources
 from xstilts.tasks import SOURCES, TASKS, get_task
 
+check_config_files(workflow.configfiles)
 validate(config, "config.schema.yaml")
 GRID = check_config(config)
 
@@ -27,6 +29,8 @@ wildcard_constraints:
     lang=r"[a-z]{2,3}",
     split=r"train|dev|test",
     source=_alternatives(SOURCES),
+    mt=_alternatives(config.get("translation", {}).get("models", {}) or ["-"]),
+    shard=r"\d+",
 
 
 def raw_path(source):
@@ -37,11 +41,62 @@ def prepared(task, lang, split):
     return f"data/prepared/{task}/{lang}/{split}.jsonl"
 
 
+def translated(data, shard):
+    return f"data/translated/{data.mt_model}/{data.task}/{data.lang}/shard{shard}.jsonl"
+
+
+def translation_report(data):
+    return f"data/translated/{data.mt_model}/{data.task}/{data.lang}/quality.json"
+
+
+def dataset_files(data, arm_shards=True):
+    """The training files of one dataset of an arm: the prepared split, or the translated shards its size cap
+    covers (all shards the grid translates when arm_shards is False)."""
+    if data.source != "translated":
+        return [prepared(data.task, data.lang, "train")]
+    size = config["translation"]["shard_size"]
+    shards = -(-data.max_examples // size) if arm_shards else GRID.translation_shards(data)
+    return [translated(data, k) for k in range(shards)]
+
+
+def arm_data(arm):
+    return {d.name: dataset_files(d) for d in GRID.arm_datasets(arm)}
+
+
+def arm_inputs(wildcards):
+    """An intermediate job reads its datasets' files; translated data also wait for their quality report
+    (ancient: a report rewritten because another arm added shards does not retrain this arm)."""
+    datasets = GRID.arm_datasets(wildcards.arm)
+    return {
+        "model": base_model(wildcards.model),
+        "data": [f for d in datasets for f in dataset_files(d)],
+        "quality": [ancient(translation_report(d)) for d in datasets if d.source == "translated"],
+        "code": task_code(*GRID.arm_tasks(wildcards.arm)),
+    }
+
+
+def translation_of(wildcards):
+    """The Dataset a translation job's wildcards name (any arm's; they agree on everything but the cap)."""
+    key = (wildcards.mt, wildcards.task, wildcards.lang)
+    return next(d for d in GRID.translations() if (d.mt_model, d.task, d.lang) == key)
+
+
+def mt_model_dir(name):
+    return config["translation"]["models"][name].get("path") or f"models/mt/{name}"
+
+
 def task_code(*tasks):
     """The source files of the tasks' modules and of their families' modules, as inputs: editing one task's
     file reruns only that task's jobs, editing a family reruns its tasks."""
     modules = {m for t in tasks for m in (get_task(t).read.__module__, type(get_task(t).family).__module__)}
     return sorted(sys.modules[m].__file__ for m in modules)
+
+
+def translation_code():
+    """The translation package's source files: a change to how records are translated retranslates."""
+    import xstilts.translation
+
+    return sorted(str(f) for f in Path(xstilts.translation.__file__).parent.glob("*.py"))
 
 
 def base_model(model):
@@ -83,8 +138,13 @@ def runs():
 def all_prepared():
     files = {prepared(t, lang, "test") for t in GRID.targets for lang in GRID.languages(t)}
     files |= {prepared(get_task(t).train_task, "en", "train") for t in GRID.finetuned_targets()}
-    files |= {prepared(t, "en", "train") for a in GRID.arms for t in GRID.arm_tasks(a)}
+    files |= {prepared(d.task, "en" if d.source == "translated" else d.lang, "train")
+              for a in GRID.arms for d in GRID.arm_datasets(a)}
     return sorted(files)
+
+
+def all_translations():
+    return [translation_report(d) for d in GRID.translations()]
 
 
 def all_intermediate_models():
@@ -107,6 +167,14 @@ def train_resources_of_rule():
     """Every resource a training job may need, each derived from its model's config entry (None = unset)."""
     keys = ("runtime", "cpus_per_task", "mem_mb", "nodes", "tasks", "tasks_per_gpu", "gres", "slurm_extra", "mpi")
     return {key: _resource(train_resources, key) for key in keys}
+
+
+def _translate_resource(key):
+    return lambda wildcards, attempt: translate_resources(config["translation"], attempt).get(key)
+
+
+def translate_resources_of_rule():
+    return {key: _translate_resource(key) for key in ("runtime", "cpus_per_task", "mem_mb", "gres")}
 
 
 def predict_resources_of_rule():

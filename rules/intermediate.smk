@@ -1,11 +1,10 @@
-# Intermediate-task training: one model per (model, arm, seed), started from the base model.
+# Intermediate-task training: one model per (model, arm, seed), started from the base model, on the arm's
+# datasets (English releases, native non-English data, translated shards, an MLM corpus) mixed by its sampling rule.
 
 
 rule intermediate:
     input:
-        model=lambda wc: base_model(wc.model),
-        data=lambda wc: [prepared(t, "en", "train") for t in GRID.arm_tasks(wc.arm)],
-        code=lambda wc: task_code(*GRID.arm_tasks(wc.arm)),
+        unpack(arm_inputs),
     output:
         directory("models/intermediate/{model}/{arm}/seed{seed}"),
     wildcard_constraints:
@@ -14,7 +13,7 @@ rule intermediate:
         launcher=lambda wc: launcher(config["models"][wc.model]),
         stop_margin=lambda wc: stop_margin_option(config["models"][wc.model]),
         config=lambda wc: json.dumps(GRID.arm_train_config(wc.model, wc.arm, int(wc.seed)), sort_keys=True),
-        data=lambda wc: " ".join(f"{t}={prepared(t, 'en', 'train')}" for t in GRID.arm_tasks(wc.arm)),
+        data=lambda wc: " ".join(f"{name}={f}" for name, files in arm_data(wc.arm).items() for f in files),
         checkpoints=lambda wc: f"checkpoints/intermediate/{wc.model}/{wc.arm}/seed{wc.seed}",
     resources:
         **train_resources_of_rule(),

@@ -1,5 +1,5 @@
-# Scores identical to XTREME's evaluate.py: one file per language and a task summary per run and task,
-# then one long-form CSV of everything.
+# Scores identical to XTREME's evaluate.py: one file per language (plus its per-example statistics) and a task
+# summary per run and task, then one long-form CSV of everything and the paired-bootstrap deltas between arms.
 
 
 rule score:
@@ -30,3 +30,23 @@ rule aggregate:
     localrule: True
     script:
         "../scripts/aggregate.py"
+
+
+rule deltas:
+    input:
+        all_scores(),
+    output:
+        report("results/deltas.csv", caption="../report/deltas.rst", category="Data"),
+    params:
+        languages={t: GRID.languages(t) for t in GRID.targets},
+        arm_kinds={a: GRID.arm_kind(a) for a in GRID.arms},
+        baseline=BASELINE_ARM,
+        resamples=1000,
+        seed=0,
+    conda:
+        "../envs/xstilts.yaml"
+    log:
+        "logs/deltas/deltas.log",
+    localrule: True
+    script:
+        "../scripts/deltas.py"

@@ -1,9 +1,11 @@
 from pathlib import Path
 
 from xstilts.logs import log_to
-from xstilts.tables import read_scores, xtreme_table
+from xstilts.tables import build_xtreme_table, read_deltas, read_scores, render_html, render_latex
 
 log_to(snakemake.log[0])
 p = snakemake.params
-table = xtreme_table(read_scores(snakemake.input[0]), p.models, p.arms, p.targets, p.headers)
-Path(snakemake.output[0]).write_text(table)
+table = build_xtreme_table(read_scores(snakemake.input.scores), p.models, p.arms, p.targets, p.headers,
+                           deltas=read_deltas(snakemake.input.deltas), baseline=p.baseline)
+Path(snakemake.output.tex).write_text(render_latex(table))
+Path(snakemake.output.html).write_text(render_html(table, "XTREME scores per intermediate arm"))

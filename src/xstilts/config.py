@@ -7,6 +7,7 @@ values. Cheap by design (no torch), since every cluster job parses the workflow 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,10 +17,35 @@ from .tasks import TASKS, get_task
 
 TRAIN_KEYS = {"lr", "epochs", "batch_size", "grad_accum", "warmup", "weight_decay", "max_grad_norm", "save_steps",
               "dropout", "keep_checkpoints"}
-ARM_KEYS = TRAIN_KEYS | {"tasks", "sampling"}
+ARM_KEYS = TRAIN_KEYS | {"tasks", "sampling", "max_examples"}
+ENTRY_KEYS = {"task", "languages", "source", "max_examples", "mt_model"}
 TARGET_KEYS = TRAIN_KEYS | {"max_length", "max_examples", "doc_stride"}
 MODEL_TRAIN_KEYS = ("deepspeed", "bf16", "gradient_checkpointing")
 BASELINE_ARM = "none"
+# where an arm entry's training data come from: the task's English release, existing non-English data (the task
+# registry lists the languages), or our machine translation of the English training set
+SOURCES_OF_DATA = ("original", "native", "translated")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One (task, language, source, size cap) of an arm: one dataset of its training mix."""
+
+    task: str
+    lang: str = "en"
+    source: str = "original"
+    max_examples: int | None = None
+    mt_model: str | None = None  # translated data: the translation model's config name
+
+    @property
+    def name(self) -> str:
+        """The dataset's name in the training job (`--data NAME=FILE`), unique within an arm."""
+        if self.source == "original":
+            return self.task
+        return f"{self.task}-{self.lang}" + ("-mt" if self.source == "translated" else "")
+
+    def describe(self) -> str:
+        return f"{self.lang}:{self.task} ({self.source})"
 
 
 class ConfigError(ValueError):
@@ -46,6 +72,46 @@ def _check_duplicates(key: str, values) -> None:
         raise ConfigError(f"config key {key}: duplicate entries {', '.join(map(repr, dupes))}")
 
 
+def _check_case_collisions(key: str, names) -> None:
+    """Names that differ only in case write the same output paths on case-insensitive file systems."""
+    by_fold: dict[str, list[str]] = {}
+    for name in names:
+        by_fold.setdefault(name.casefold(), []).append(name)
+    clashes = [group for group in by_fold.values() if len(group) > 1]
+    if clashes:
+        shown = "; ".join(" and ".join(map(repr, group)) for group in clashes)
+        raise ConfigError(f"config key {key}: {shown} differ only in case, so their runs would write the same "
+                          f"output paths on case-insensitive file systems; rename one")
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """YAML that refuses a key given twice in one mapping (PyYAML keeps the last silently: two arms of one name
+    would write the same outputs, and only one of them would run)."""
+
+
+def _unique_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    loader.flatten_mapping(node)
+    seen: dict = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        line = key_node.start_mark.line + 1
+        if key in seen:
+            raise ConfigError(f"{key_node.start_mark.name}:{line}: key {key!r} is given twice (first on line "
+                              f"{seen[key]}); only one entry of a name can run")
+        seen[key] = line
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
+def check_config_files(paths) -> None:
+    """Re-read the config files Snakemake loaded, failing on keys given twice."""
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            yaml.load(f, Loader=_StrictLoader)
+
+
 def _check_doc_stride(key: str, task: str, data: dict) -> None:
     """Span QA windows overlap by doc_stride, which must stay under half the window (SpanQA.featurize)."""
     default = getattr(get_task(task).family, "doc_stride", None)
@@ -55,6 +121,96 @@ def _check_doc_stride(key: str, task: str, data: dict) -> None:
     if stride >= data["max_length"] // 2:
         raise ConfigError(f"config key {key}: doc_stride {stride} must be under half of max_length "
                           f"{data['max_length']}" + ("" if "doc_stride" in data else " (the default doc_stride)"))
+
+
+def _entry_datasets(config: dict, arm: str, entry) -> list[Dataset]:
+    """An arm entry: "mnli" or "en:mnli" (the English release), or a mapping {task, languages, source,
+    max_examples, mt_model} that expands to one dataset per language."""
+    key = f"arms.{arm}.tasks"
+    if isinstance(entry, str):
+        lang, sep, task = entry.rpartition(":")
+        if sep and lang != "en":
+            raise ConfigError(f"config key {key}: {entry!r}: only English entries have the short form 'en:<task>'; "
+                              f"write {{task: {task}, languages: [{lang}], source: native or translated}}")
+        return [Dataset(task)]
+    _check_names(f"{key}[{entry.get('task')}]", entry, ENTRY_KEYS)
+    source = entry.get("source", "original")
+    default = config.get("translation", {}).get("languages", []) if source == "translated" else ["en"]
+    languages = entry.get("languages", default)
+    if not languages:
+        raise ConfigError(f"config key {key}[{entry['task']}].languages: none given (and no translation.languages)")
+    _check_duplicates(f"{key}[{entry['task']}].languages", languages)
+    mt_model = entry.get("mt_model", config.get("translation", {}).get("model")) if source == "translated" else None
+    return [Dataset(entry["task"], lang, source, entry.get("max_examples"), mt_model) for lang in languages]
+
+
+def arm_datasets(config: dict, arm: str) -> list[Dataset]:
+    return [d for entry in config["arms"][arm]["tasks"] for d in _entry_datasets(config, arm, entry)]
+
+
+def _check_dataset(config: dict, arm: str, data: Dataset) -> None:
+    key = f"arms.{arm}.tasks"
+    _check_names(key, [data.task], config["intermediate"])
+    task = get_task(data.task)
+    if data.source == "original" and data.lang != "en":
+        raise ConfigError(f"config key {key}: {data.describe()}: source original is the English release; "
+                          f"non-English data need source native or translated")
+    if data.source == "native" and data.lang not in task.native_languages:
+        has = f"it has {', '.join(task.native_languages)}" if task.native_languages else "it has none"
+        hint = "English is source original" if data.lang == "en" else "use source: translated"
+        raise ConfigError(f"config key {key}: {data.task} has no native non-English training data in "
+                          f"{data.lang!r} ({has}); {hint}")
+    if data.source == "translated":
+        if not task.family.translatable:
+            raise ConfigError(f"config key {key}: {data.task} cannot be machine-translated: "
+                              f"{task.family.untranslatable_reason}")
+        if data.lang == "en":
+            raise ConfigError(f"config key {key}: {data.describe()}: translation is from English, so 'en' is no "
+                              f"target language")
+        if data.max_examples is None:
+            raise ConfigError(f"config key {key}: {data.describe()}: translated entries need max_examples (how many "
+                              f"English training examples to translate)")
+        models = config.get("translation", {}).get("models", {})
+        if data.mt_model is None:
+            raise ConfigError(f"config key {key}: {data.describe()}: no translation model (set translation.model)")
+        _check_names(f"{key}[{data.task}].mt_model", [data.mt_model], models)
+
+
+def _check_arm(config: dict, arm: str) -> None:
+    arm_cfg = config["arms"][arm]
+    _check_names(f"arms.{arm}", arm_cfg, ARM_KEYS)
+    datasets = arm_datasets(config, arm)
+    for data in datasets:
+        _check_dataset(config, arm, data)
+    names = [d.name for d in datasets]
+    dupes = sorted({d.describe() for d in datasets if names.count(d.name) > 1})
+    if dupes:
+        raise ConfigError(f"config key arms.{arm}.tasks: the same data twice: {', '.join(dupes)}")
+    sampling = arm_cfg.get("sampling", {})
+    if sampling.get("rule") == "temperature" and "temperature" not in sampling:
+        raise ConfigError(f"config key arms.{arm}.sampling: rule temperature needs a temperature (a number > 0)")
+    if not datasets and arm != BASELINE_ARM:
+        raise ConfigError(f"config key arms.{arm}.tasks: empty; only the baseline arm {BASELINE_ARM!r} has no tasks")
+    if datasets:
+        missing = sorted({"lr", "epochs", "batch_size"} - set(arm_cfg) - set(config["training"]))
+        if missing:
+            raise ConfigError(f"config key arms.{arm}: missing {', '.join(missing)} (and no default in training)")
+
+
+def _check_translation(config: dict, grid: "Grid") -> None:
+    """Every (model, language) the grid's arms translate into exists in that MT model, spelled our way."""
+    wanted: dict[str, set[str]] = {}
+    for data in grid.translations():
+        wanted.setdefault(data.mt_model, set()).add(data.lang)
+    if not wanted:
+        return
+    from .translation.languages import mt_language_errors
+
+    errors = []
+    for name, langs in sorted(wanted.items()):
+        errors += mt_language_errors(name, config["translation"]["models"][name], sorted(langs))
+    if errors:
+        raise ConfigError("config key translation: " + "; ".join(errors))
 
 
 def _head_signature(task: str) -> tuple:
@@ -74,7 +230,7 @@ def _check_shared_heads(config: dict) -> None:
     trained through one output layer (xstilts.train), so they must produce the same outputs."""
     for arm, arm_cfg in config["arms"].items():
         by_head: dict[str, list[str]] = {}
-        for task in arm_cfg["tasks"]:
+        for task in dict.fromkeys(d.task for d in arm_datasets(config, arm)):
             by_head.setdefault(config["intermediate"][task].get("head", task), []).append(task)
         for head, tasks in by_head.items():
             first = tasks[0]
@@ -115,8 +271,48 @@ class Grid:
         official = get_task(task).languages
         return list(official) if wanted == "all" else [lang for lang in official if lang in wanted]
 
+    def arm_datasets(self, arm: str) -> list[Dataset]:
+        return arm_datasets(self.config, arm)
+
     def arm_tasks(self, arm: str) -> list[str]:
-        return list(self.config["arms"][arm]["tasks"])
+        return list(dict.fromkeys(d.task for d in self.arm_datasets(arm)))
+
+    def arm_kind(self, arm: str) -> str:
+        """baseline (no intermediate training), english (English releases only), multilingual (any non-English
+        data) or mlm (masked-LM on a corpus alongside the tasks)."""
+        datasets = self.arm_datasets(arm)
+        if not datasets:
+            return "baseline"
+        if any(get_task(d.task).family.name == "mlm" for d in datasets):
+            return "mlm"
+        return "english" if all(d.lang == "en" for d in datasets) else "multilingual"
+
+    def translation_shards(self, data: Dataset) -> int:
+        """Shards of the English training set translated for `data`'s (model, task, language): fixed-size
+        slices of one seeded order, so a larger cap anywhere in the grid only adds shards."""
+        size = self.config["translation"]["shard_size"]
+        caps = [d.max_examples for arm in self.arms for d in self.arm_datasets(arm)
+                if (d.source, d.mt_model, d.task, d.lang) == ("translated", data.mt_model, data.task, data.lang)]
+        return math.ceil(max(caps) / size)
+
+    def translation_settings(self, mt_model: str) -> dict:
+        """What shapes a translation's output (a tracked param of its jobs): the model entry, decoding and
+        sharding. Batch size only changes speed, so it is not part of it."""
+        cfg = self.config["translation"]
+        return {"model": mt_model, **cfg["models"][mt_model], "shard_size": cfg["shard_size"],
+                "num_beams": cfg.get("num_beams", 4), "max_length": cfg.get("max_length", 200)}
+
+    def translation_quality(self) -> dict:
+        return dict(self.config["translation"].get("quality", {}))
+
+    def translations(self) -> list[Dataset]:
+        """The (model, task, language) translations the grid's arms train on, one representative each."""
+        seen = {}
+        for arm in self.arms:
+            for d in self.arm_datasets(arm):
+                if d.source == "translated":
+                    seen.setdefault((d.mt_model, d.task, d.lang), d)
+        return list(seen.values())
 
     def finetuned_targets(self) -> list[str]:
         return [t for t in self.targets if get_task(t).finetuned]
@@ -134,7 +330,14 @@ class Grid:
         """Everything that shapes an intermediate training job (passed to it as one tracked param)."""
         arm_cfg = self.config["arms"][arm]
         config = self.train_settings(model, arm_cfg, seed)
-        config["tasks"] = {t: dict(self.config["intermediate"][t]) for t in arm_cfg["tasks"]}
+        if "max_examples" in arm_cfg:
+            config["sampling"] = {**config.get("sampling", {}), "max_examples": arm_cfg["max_examples"]}
+        config["tasks"] = {}
+        for data in self.arm_datasets(arm):
+            settings = {**self.config["intermediate"][data.task], "task": data.task}
+            if data.max_examples is not None:
+                settings["max_examples"] = data.max_examples
+            config["tasks"][data.name] = settings
         return config
 
     def target_train_config(self, model: str, task: str, seed: int) -> dict:
@@ -164,6 +367,8 @@ def check_config(config: dict) -> Grid:
     _check_names("grid.arms", grid["arms"], config["arms"])
     for key in ("models", "arms", "targets", "seeds"):
         _check_duplicates(f"grid.{key}", grid[key])
+    _check_case_collisions("arms", config["arms"])
+    _check_case_collisions("models", config["models"])
     # intermediate training reads a task's English training split
     trainable = {name for name, task in TASKS.items() if "train" in task.splits and "en" in task.languages}
     _check_names("intermediate", config["intermediate"], trainable)
@@ -171,19 +376,8 @@ def check_config(config: dict) -> Grid:
         _check_doc_stride(f"intermediate.{task}", task, data)
     _check_names("training", config["training"], TRAIN_KEYS)
 
-    for arm, arm_cfg in config["arms"].items():
-        _check_names(f"arms.{arm}", arm_cfg, ARM_KEYS)
-        _check_names(f"arms.{arm}.tasks", arm_cfg["tasks"], config["intermediate"])
-        _check_duplicates(f"arms.{arm}.tasks", arm_cfg["tasks"])
-        sampling = arm_cfg.get("sampling", {})
-        if sampling.get("rule") == "temperature" and "temperature" not in sampling:
-            raise ConfigError(f"config key arms.{arm}.sampling: rule temperature needs a temperature (a number > 0)")
-        if not arm_cfg["tasks"] and arm != BASELINE_ARM:
-            raise ConfigError(f"config key arms.{arm}.tasks: empty; only the baseline arm {BASELINE_ARM!r} has no tasks")
-        if arm_cfg["tasks"]:
-            missing = sorted({"lr", "epochs", "batch_size"} - set(arm_cfg) - set(config["training"]))
-            if missing:
-                raise ConfigError(f"config key arms.{arm}: missing {', '.join(missing)} (and no default in training)")
+    for arm in config["arms"]:
+        _check_arm(config, arm)
     if BASELINE_ARM in config["arms"] and config["arms"][BASELINE_ARM]["tasks"]:
         raise ConfigError(f"config key arms.{BASELINE_ARM}.tasks: the baseline arm must have no tasks")
     _check_shared_heads(config)
@@ -210,6 +404,7 @@ def check_config(config: dict) -> Grid:
         if not checked.languages(task):
             raise ConfigError(f"config key grid.languages: selects none of {task}'s languages "
                               f"({', '.join(get_task(task).languages)})")
+    _check_translation(config, checked)
     from .plan import fit_errors  # plan builds on Grid
 
     errors = fit_errors(checked)
@@ -225,6 +420,7 @@ def load_config(path: Path) -> Grid:
     """Read, validate (the workflow's schema, defaults filled in) and check a config file outside Snakemake."""
     from snakemake.utils import validate
 
+    check_config_files([path])
     config = yaml.safe_load(Path(path).read_text())
     validate(config, str(SCHEMA))
     return check_config(config)

@@ -13,6 +13,10 @@ zero-shot transfer has something to transfer (shared tokens: digits and names):
   NER        names come from fixed person/location/organisation lists, everything else is O;
   QA         each context holds one four-digit year; the question asks for it and the year is the answer;
   Tatoeba    a sentence and its English translation share their name and number.
+The native (translate-train) data, de and ru copies of the English MNLI and SQuAD training files, are made by
+`translate` (word by word, so the rules still hold) and carry the quirks the readers handle in the real machine
+translations: stray quotes and failed (empty) translations in XNLI-MT, answer offsets that miss the answer in
+XTREME's SQuAD files.
 Everything is generated from a fixed seed and archives carry fixed timestamps, so files and checksums are
 identical on every machine.
 """
@@ -99,6 +103,52 @@ def tatoeba_pairs(rng: random.Random, lang: str, n: int) -> list[tuple[str, str]
     return pairs
 
 
+# the demo's "machine translation": the WORDS lists are aligned word for word; Russian has no article, so its list
+# lacks "the", which the translation drops
+TRANSLATIONS = {lang: dict(zip(WORDS["en"][len(WORDS["en"]) - len(WORDS[lang]):], WORDS[lang]))
+                for lang in ("de", "ru")}
+
+
+def translate(text: str, lang: str) -> str:
+    """`text` (demo English) word by word into `lang`; names, digits and punctuation stay as they are."""
+    table = TRANSLATIONS[lang]
+    return " ".join(table.get(w, w) for w in text.split() if w in table or w not in WORDS["en"])
+
+
+def translated_mnli(rows: list[list[str]], lang: str) -> list[list[str]]:
+    """XNLI-MT's layout for `lang`: the English file's rows (header first) translated line by line, labels kept;
+    every 50th premise gains a stray opening quote and every 100th hypothesis is a failed (empty) translation,
+    quirks the reader handles in the real files (xstilts.tasks.mnli)."""
+    out = [rows[0]]
+    for i, (premise, hypothesis, label) in enumerate(rows[1:], start=1):
+        premise, hypothesis = translate(premise, lang), translate(hypothesis, lang)
+        out.append(['"' + premise if i % 50 == 7 else premise, "" if i % 100 == 99 else hypothesis, label])
+    return out
+
+
+def translated_squad(articles: list[dict], lang: str) -> list[dict]:
+    """XTREME's translate-train layout for `lang`: the English questions translated, ids kept, the answer (the year)
+    re-located in the translated context; every 10th answer_start misses it by two characters and every 40th
+    answer text gains a full stop the context does not have, quirks the reader handles in the real files
+    (xstilts.tasks.squad)."""
+    out = []
+    for article in articles:
+        paragraphs = []
+        for paragraph in article["paragraphs"]:
+            context = translate(paragraph["context"], lang)
+            qas = []
+            for qa in paragraph["qas"]:
+                number = int(qa["id"].rsplit("-", 1)[1])
+                year = qa["answers"][0]["text"]
+                start = context.index(year) + (2 if number % 10 == 3 else 0)
+                text = year + "." if number % 40 == 17 else year
+                qas.append({"id": qa["id"], "question": QUESTION[lang],
+                            "answers": [{"answer_start": start, "text": text}]})
+            paragraphs.append({"context": context, "qas": qas})
+        out.append({"title": f"demo-{lang}", "paragraphs": paragraphs})
+    return out
+
+
 def zip_archive(entries: dict[str, bytes | str]) -> bytes:
     """A zip of `entries` (name -> content) with fixed timestamps, so its bytes never change."""
     buffer = io.BytesIO()
@@ -149,7 +199,10 @@ def raw_files(seed: int = 0, sizes: dict[str, int] | None = None) -> dict[str, b
     mnli = [["premise", "hypo", "label"]] + [
         [p, h, "contradictory" if label == "contradiction" else label] for p, h, label in nli_pairs(rng, "en", n["mnli"])
     ]
-    files["xnli_mt/XNLI-MT-1.0.zip"] = zip_archive({"XNLI-MT-1.0/multinli/multinli.train.en.tsv": _tsv(mnli)})
+    files["xnli_mt/XNLI-MT-1.0.zip"] = zip_archive({
+        f"XNLI-MT-1.0/multinli/multinli.train.{lang}.tsv": _tsv(mnli if lang == "en" else translated_mnli(mnli, lang))
+        for lang in LANGUAGES
+    })
 
     panx = {}
     for lang in LANGUAGES:
@@ -163,8 +216,13 @@ def raw_files(seed: int = 0, sizes: dict[str, int] | None = None) -> dict[str, b
     files["panx/AmazonPhotos.zip"] = zip_archive(panx)
 
     for split, count in (("train", n["squad"]), ("dev", n["xquad"])):
+        articles = qa_articles(rng, "en", count, f"squad-{split}")
         files[f"squad_v1_{split}/{split}-v1.1.json"] = json.dumps(
-            {"data": qa_articles(rng, "en", count, f"squad-{split}"), "version": "1.1"}, ensure_ascii=False).encode()
+            {"data": articles, "version": "1.1"}, ensure_ascii=False).encode()
+        if split == "train":
+            for lang in LANGUAGES[1:]:
+                files[f"squad_v1_translate_train_{lang}/squad.translate.train.en-{lang}.json"] = json.dumps(
+                    {"data": translated_squad(articles, lang), "version": "1.1"}, ensure_ascii=False).encode()
     for lang in LANGUAGES:
         files[f"xquad_{lang}/xquad.{lang}.json"] = json.dumps(
             {"data": qa_articles(rng, lang, n["xquad"], "xquad"), "version": "1.0"}, ensure_ascii=False).encode()
@@ -173,6 +231,30 @@ def raw_files(seed: int = 0, sizes: dict[str, int] | None = None) -> dict[str, b
         pairs = tatoeba_pairs(rng, lang, n["tatoeba"])
         files[f"tatoeba_{code}/tatoeba.{code}-eng.{code}"] = "".join(s + "\n" for s, _ in pairs).encode()
         files[f"tatoeba_{code}_eng/tatoeba.{code}-eng.eng"] = "".join(t + "\n" for _, t in pairs).encode()
+    files.update(cc100_files(seed))
+    return files
+
+
+def cc100_files(seed: int = 0, documents: int = 60) -> dict[str, bytes]:
+    """CC-100's layout for each demo language (`cc100_<lang>/<lang>.txt.xz`, xstilts.tasks.cc100): xz text with one
+    paragraph per line and documents separated by a blank line; paragraphs of the language's words with a name
+    or a number now and then. Its own random generator, so the other fixtures do not change with it."""
+    import lzma
+
+    rng = random.Random(f"cc100:{seed}")
+    files = {}
+    for lang in LANGUAGES:
+        texts = []
+        for _ in range(documents):
+            lines = []
+            for _ in range(rng.randint(1, 4)):
+                words = _words(rng, lang, rng.randint(4, 14))
+                words.insert(rng.randint(0, len(words)), rng.choice([" ".join(rng.choice(PERSONS + LOCATIONS)),
+                                                                     str(rng.randint(1, 2020))]))
+                lines.append(" ".join(words) + " .")
+            texts.append("".join(line + "\n" for line in lines))
+        text = "\n".join(texts)
+        files[f"cc100_{lang}/{lang}.txt.xz"] = lzma.compress(text.encode(), format=lzma.FORMAT_XZ, preset=6)
     return files
 
 

@@ -129,6 +129,21 @@ def squad_records(path: Path, data: bytes | None = None) -> Iterator[dict]:
                 yield record
 
 
+def locate_answer(context: str, answer: dict) -> dict | None:
+    """`answer` ({"text", "answer_start"}) placed where its text is in `context`, for machine-translated SQuAD
+    files whose offsets need not fit the translated context: unchanged when `answer_start` points at the text;
+    else the text, stripped of surrounding whitespace, at its only occurrence in the context; None when the text
+    is empty, not in the context, or in it more than once (no way to tell which occurrence was meant)."""
+    text, start = answer["text"], answer["answer_start"]
+    if text.strip() and isinstance(start, int) and start >= 0 and context[start : start + len(text)] == text:
+        return answer
+    text = text.strip()
+    first = context.find(text) if text else -1
+    if first < 0 or context.find(text, first + 1) >= 0:
+        return None
+    return {"text": text, "answer_start": first}
+
+
 # --------------------------------------------------------------------------------------------------------------
 # Added for the English intermediate tasks (SNLI, ANLI, HellaSwag, CommonsenseQA, Cosmos QA, CCGbank).
 # --------------------------------------------------------------------------------------------------------------

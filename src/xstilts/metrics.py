@@ -16,9 +16,12 @@ import re
 import string
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
+
+import numpy as np
 
 Scores = dict[str, float]
 
@@ -130,12 +133,7 @@ def tagging_f1(
 
     Used by evaluate.py for both PAN-X (NER) and UD-POS; zero division gives 0.
     """
-    _check_same_length(labels, predictions, "sentences")
-    if list(map(len, labels)) != list(map(len, predictions)):
-        number, gold, pred = next(
-            (n, g, p) for n, (g, p) in enumerate(zip(labels, predictions), start=1) if len(g) != len(p)
-        )
-        raise ValueError(f"sentence {number} has {len(gold)} gold tags but {len(pred)} predicted")
+    _check_tagging(labels, predictions)
     rows = _Rows()
     gold_chunks = _chunks(labels, rows)
     pred_chunks = _chunks(predictions, rows)
@@ -146,6 +144,15 @@ def tagging_f1(
     # seqeval: (1 + beta**2) * p * r / (beta**2 * p + r) with beta = 1.
     f1 = 2 * precision * recall / denominator if denominator else 0.0
     return {"f1": f1 * 100, "precision": precision * 100, "recall": recall * 100}
+
+
+def _check_tagging(labels: Sequence[Sequence[str]], predictions: Sequence[Sequence[str]]) -> None:
+    _check_same_length(labels, predictions, "sentences")
+    if list(map(len, labels)) != list(map(len, predictions)):
+        number, gold, pred = next(
+            (n, g, p) for n, (g, p) in enumerate(zip(labels, predictions), start=1) if len(g) != len(p)
+        )
+        raise ValueError(f"sentence {number} has {len(gold)} gold tags but {len(pred)} predicted")
 
 
 # ---------------------------------------------------------------------------
@@ -271,27 +278,37 @@ def _qa_em_f1(
     exact_match = 0
     f1 = 0.0
     total = 0
+    for question_em, question_f1 in _qa_question_scores(dataset, predictions, normalize):
+        total += 1
+        exact_match += question_em
+        # an unanswered question adds 0.0, which leaves the sum unchanged, as the official `continue` does
+        f1 += question_f1
+    if total == 0:
+        raise ValueError("the QA dataset has no questions")
+    return {"exact_match": 100.0 * exact_match / total, "f1": 100.0 * f1 / total}
+
+
+def _qa_question_scores(
+    dataset: Sequence[Mapping[str, Any]], predictions: Mapping[str, str], normalize: Callable[[str], str]
+) -> Iterator[tuple[int, float]]:
+    """(EM, F1) of every question in dataset order, each the max over its gold answers; (0, 0.0) unanswered."""
     for article in dataset:
         for paragraph in article["paragraphs"]:
             for qa in paragraph["qas"]:
-                total += 1
                 if qa["id"] not in predictions:
+                    yield 0, 0.0
                     continue
                 if not qa["answers"]:
                     raise ValueError(f"question {qa['id']} has no gold answers")
                 pred = normalize(predictions[qa["id"]])
                 truths = {normalize(answer["text"]) for answer in qa["answers"]}
                 if pred in truths:
-                    exact_match += 1
                     # Identical non-empty token lists give F1 = 2*1*1/(1+1) = 1.0
                     # exactly, the maximum; empty ones give 0.
-                    f1 += 1.0 if pred else 0.0
+                    yield 1, (1.0 if pred else 0.0)
                 else:
                     tokens = pred.split()
-                    f1 += max(_token_f1(tokens, truth.split()) for truth in truths)
-    if total == 0:
-        raise ValueError("the QA dataset has no questions")
-    return {"exact_match": 100.0 * exact_match / total, "f1": 100.0 * f1 / total}
+                    yield 0, max(_token_f1(tokens, truth.split()) for truth in truths)
 
 
 def squad_em_f1(
@@ -346,6 +363,177 @@ METRICS: dict[str, Callable[..., Scores]] = {
     "mlqa_em_f1": mlqa_em_f1,
     "bucc_f1": bucc_f1,
 }
+
+
+# ---------------------------------------------------------------------------
+# Per-example sufficient statistics, for paired bootstrap resampling
+# (xstilts.bootstrap). Each metric gets a function with its signature that
+# returns one row of counts per resampling unit, in gold order, such that the
+# column sums give the metric exactly (`scores_from_stats`, bit for bit):
+#   accuracy  (correct, total) per example                      -> "accuracy"
+#   F1        (correct, predicted, gold) chunks per sentence
+#             (tagging) or pairs per source sentence (BUCC)     -> "f1"
+#   QA        (exact_match, f1, questions) per question         -> "qa"
+# ---------------------------------------------------------------------------
+
+STAT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "accuracy": ("correct", "total"),
+    "f1": ("correct", "predicted", "gold"),
+    "qa": ("exact_match", "f1", "questions"),
+}
+
+
+@dataclass(frozen=True)
+class ExampleStats:
+    """Per-unit sufficient statistics of one metric on one language.
+
+    `values` has one row per unit and the columns STAT_COLUMNS[kind]. Units
+    are examples in gold order, except for BUCC, whose units are source
+    sentences named by `ids` (gold sources first, then predicted-only ones),
+    so that runs are paired by id rather than by position.
+    """
+
+    kind: str
+    values: np.ndarray
+    ids: tuple[str, ...] | None = None
+
+    def __post_init__(self):
+        if self.kind not in STAT_COLUMNS:
+            raise ValueError(f"unknown statistics kind {self.kind!r}; expected one of {sorted(STAT_COLUMNS)}")
+        width = len(STAT_COLUMNS[self.kind])
+        if self.values.ndim != 2 or self.values.shape[1] != width:
+            raise ValueError(f"{self.kind} statistics need shape (units, {width}), got {self.values.shape}")
+        if self.ids is not None and len(self.ids) != len(self.values):
+            raise ValueError(f"{len(self.ids)} unit ids for {len(self.values)} rows of statistics")
+
+
+def accuracy_stats(labels: Sequence[str], predictions: Sequence[str], language: str | None = None) -> ExampleStats:
+    """(correct, 1) per example."""
+    _check_same_length(labels, predictions, "labels")
+    correct = np.fromiter(map(operator.eq, labels, predictions), dtype=np.int64, count=len(labels))
+    return ExampleStats("accuracy", np.column_stack([correct, np.ones_like(correct)]))
+
+
+def tagging_stats(
+    labels: Sequence[Sequence[str]],
+    predictions: Sequence[Sequence[str]],
+    language: str | None = None,
+) -> ExampleStats:
+    """(correct, predicted, gold) chunks per sentence, a chunk counted in the sentence it starts in.
+
+    The chunks are tagging_f1's (seqeval's, over the joined sentences), so a
+    chunk running across a sentence boundary counts once, in its first
+    sentence, and the sums are exactly tagging_f1's counts.
+    """
+    _check_tagging(labels, predictions)
+    rows = _Rows()
+    gold_chunks = _chunks(labels, rows)
+    pred_chunks = _chunks(predictions, rows)
+    # sentence i starts at offsets[i] in the joined sequence (each sentence plus its "O"); no chunk starts at
+    # a separator "O", so the last offset at or before a chunk's start is its sentence
+    offsets = np.cumsum([0] + [len(sentence) + 1 for sentence in labels[:-1]])
+
+    def per_sentence(chunks: set[tuple[str, int, int]]) -> np.ndarray:
+        starts = np.fromiter((start for _, start, _ in chunks), dtype=np.int64, count=len(chunks))
+        return np.bincount(np.searchsorted(offsets, starts, side="right") - 1, minlength=len(labels))
+
+    counts = [per_sentence(gold_chunks & pred_chunks), per_sentence(pred_chunks), per_sentence(gold_chunks)]
+    return ExampleStats("f1", np.column_stack(counts))
+
+
+def _qa_stats(
+    dataset: Sequence[Mapping[str, Any]], predictions: Mapping[str, str], normalize: Callable[[str], str]
+) -> ExampleStats:
+    scores = list(_qa_question_scores(dataset, predictions, normalize))
+    if not scores:
+        raise ValueError("the QA dataset has no questions")
+    values = np.array(scores, dtype=np.float64)
+    return ExampleStats("qa", np.column_stack([values, np.ones(len(values))]))
+
+
+def squad_stats(
+    dataset: Sequence[Mapping[str, Any]], predictions: Mapping[str, str], language: str | None = None
+) -> ExampleStats:
+    """(exact_match, f1, 1) per question in dataset order, as squad_em_f1 scores it."""
+    return _qa_stats(dataset, predictions, _squad_normalize)
+
+
+def mlqa_stats(
+    dataset: Sequence[Mapping[str, Any]], predictions: Mapping[str, str], language: str | None = None
+) -> ExampleStats:
+    """(exact_match, f1, 1) per question in dataset order, as mlqa_em_f1 scores it."""
+    if language is None:
+        raise ValueError("mlqa_stats needs the answer language")
+    return _qa_stats(dataset, predictions, _mlqa_normalizer(language))
+
+
+def _bucc_source(line: str) -> str:
+    return line.split("\t", 1)[0]
+
+
+def bucc_stats(labels: Sequence[str], predictions: Sequence[str], language: str | None = None) -> ExampleStats:
+    """(correct, predicted, gold) distinct pairs per source sentence, as bucc_f1 counts them (sets of lines)."""
+    gold, pred = set(labels), set(predictions)
+    ids = tuple(dict.fromkeys(map(_bucc_source, [*labels, *predictions])))
+    index = {source: i for i, source in enumerate(ids)}
+
+    def per_source(lines: set[str]) -> np.ndarray:
+        units = np.fromiter((index[_bucc_source(line)] for line in lines), dtype=np.int64, count=len(lines))
+        return np.bincount(units, minlength=len(ids))
+
+    values = np.column_stack([per_source(gold & pred), per_source(pred), per_source(gold)])
+    return ExampleStats("f1", values, ids)
+
+
+EXAMPLE_STATS: dict[str, Callable[..., ExampleStats]] = {
+    "accuracy": accuracy_stats,
+    "tagging_f1": tagging_stats,
+    "squad_em_f1": squad_stats,
+    "mlqa_em_f1": mlqa_stats,
+    "bucc_f1": bucc_stats,
+}
+
+
+def _sequential_sum(column: np.ndarray) -> float:
+    """Left-to-right float sum, the order of the metrics' `+=` loops (numpy sums pairwise)."""
+    total = 0.0
+    for value in column.tolist():
+        total += value
+    return total
+
+
+def scores_from_stats(stats: ExampleStats) -> Scores:
+    """The metric's scores from its per-unit statistics, with the metric's own arithmetic.
+
+    Equal bit for bit to the metric on the same files: the counts are
+    integers (any summation order is exact) and QA's F1 column is summed in
+    question order, like `_qa_em_f1`.
+    """
+    if stats.kind == "qa":
+        exact_match, f1, total = (_sequential_sum(stats.values[:, i]) for i in range(3))
+        if total == 0:
+            raise ValueError("QA statistics with no questions")
+        return {"exact_match": 100.0 * exact_match / total, "f1": 100.0 * f1 / total}
+    sums = [int(v) for v in stats.values.sum(axis=0)]
+    if stats.kind == "accuracy":
+        correct, total = sums
+        if total == 0:
+            raise ValueError("accuracy statistics with no examples")
+        return {"accuracy": correct / total * 100}
+    correct, predicted, gold = sums
+    precision = correct / predicted if predicted else 0.0
+    recall = correct / gold if gold else 0.0
+    denominator = precision + recall
+    f1 = 2 * precision * recall / denominator if denominator else 0.0
+    return {"f1": f1 * 100, "precision": precision * 100, "recall": recall * 100}
+
+
+def headline(scores: Mapping[str, float]) -> float:
+    """A language's headline score, the one evaluate.py averages into avg_metric: (EM + F1) / 2 for QA,
+    else F1 if present, else accuracy."""
+    if "exact_match" in scores:
+        return (scores["exact_match"] + scores["f1"]) / 2
+    return scores["f1"] if "f1" in scores else scores["accuracy"]
 
 
 # ---------------------------------------------------------------------------

@@ -101,8 +101,12 @@ def job_hours(grid: Grid) -> list[tuple[str, str, float]]:
             if arm == BASELINE_ARM:
                 continue
             config = grid.arm_train_config(model, arm, 0)
-            hours = sum(train_hours(arch, get_task(t).train_examples or 0, config["epochs"], s["max_length"], gpus,
-                                    peak, mfu) for t, s in config["tasks"].items())
+            sizes = {name: min(get_task(s["task"]).train_examples or 0, s.get("max_examples") or float("inf"))
+                     for name, s in config["tasks"].items()}
+            cap = config.get("sampling", {}).get("max_examples")
+            scale = min(1.0, cap / sum(sizes.values())) if cap and sum(sizes.values()) else 1.0
+            hours = sum(train_hours(arch, sizes[name] * scale, config["epochs"], s["max_length"], gpus, peak, mfu)
+                        for name, s in config["tasks"].items())
             rows.append((model, f"intermediate {arm} x{seeds}", hours * gpus * seeds))
         runs = len(grid.arms) * seeds
         for task in grid.finetuned_targets():

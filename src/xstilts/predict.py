@@ -3,7 +3,8 @@ the same layout for local scoring.
 
 Fine-tuned tasks run the encoder plus the task's head; retrieval tasks (BUCC, Tatoeba) pool the hidden states
 of one encoder layer (mean over real tokens, XTREME's default) and compare sentences by cosine similarity.
-Features are batched in order of length, so padding stays small.
+Features are batched in order of length, so padding stays small. Each directory gets a provenance.json
+(xstilts.provenance) when its files are complete.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import torch
 from .families import pad_features
 from .jsonl import read_jsonl
 from .model import load_encoder, load_model, load_tokenizer
+from .provenance import Recorder
 from .tasks import get_task
 
 log = logging.getLogger(__name__)
@@ -72,7 +74,11 @@ def model_outputs(model, head_kind: str | None, task_name: str, features: list[d
     return np.stack(per_feature)
 
 
-def predict(model_dir: Path, task_name: str, inputs: dict[str, Path], out_dir: Path, settings: dict) -> None:
+def predict(model_dir: Path, task_name: str, inputs: dict[str, Path], out_dir: Path, settings: dict,
+            rule: str | None = None) -> None:
+    """Predictions of the model in `model_dir` on each language's test file (`inputs`: language -> prepared
+    JSONL) into `out_dir`. `rule`: the Snakemake rule running it, for the provenance record."""
+    recorder = Recorder(settings, inputs={"model": model_dir, **inputs}, rule=rule)
     task = get_task(task_name)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     dtype = torch.bfloat16 if device.type == "cuda" and settings.get("bf16", True) else None
@@ -95,11 +101,14 @@ def predict(model_dir: Path, task_name: str, inputs: dict[str, Path], out_dir: P
         target = out_dir / f"test-{lang}.{task.prediction_suffix}"
         task.family.write(target, task.family.decode(records, features, outputs))
         log.info("%s %s: %d records -> %s", task_name, lang, len(records), target)
+    recorder.write(out_dir)
 
 
-def write_gold(task_name: str, inputs: dict[str, Path], out_dir: Path) -> None:
+def write_gold(task_name: str, inputs: dict[str, Path], out_dir: Path, rule: str | None = None) -> None:
+    recorder = Recorder({"task": task_name, "languages": sorted(inputs)}, inputs=inputs, rule=rule)
     task = get_task(task_name)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     for lang, path in sorted(inputs.items()):
         task.family.write(out_dir / f"test-{lang}.{task.prediction_suffix}", task.family.gold(list(read_jsonl(path))))
+    recorder.write(out_dir)

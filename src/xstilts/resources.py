@@ -57,3 +57,13 @@ def stop_margin_option(model_cfg: dict) -> str:
     """The training command's --stop-margin option, when the model's resources set one."""
     margin = model_cfg.get("resources", {}).get("stop_margin_minutes")
     return "" if margin is None else f" --stop-margin {margin}"
+
+
+def translate_resources(translation_cfg: dict, attempt: int) -> dict:
+    """One translation shard: one GPU (or CPU only when `gpus: 0`), more time on each retry."""
+    res = translation_cfg.get("resources", {})
+    out = {"runtime": res.get("minutes", DEFAULT_PREDICT_MINUTES) * attempt, "cpus_per_task": res.get("cpus", 4),
+           "mem_mb": int(res.get("mem_gb", 32) * 1024)}
+    if res.get("gpus", 1):
+        out["gres"] = f"gpu:{res.get('gpus', 1)}"
+    return out

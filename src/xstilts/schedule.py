@@ -7,6 +7,8 @@ from a single task. Sampling rules:
   - "temperature": each block's task is drawn with probability proportional to n_task ** (1 / T)
     (T = 1 is proportional in expectation, large T approaches uniform), examples cycling through per-task
     random orders; an epoch has as many blocks as a proportional epoch.
+`sampling.max_examples` caps an epoch at that many examples (rounded up to whole blocks) under either rule, so
+arms of different data sizes can be compared at equal compute.
 A task whose example count is not a multiple of the block size has its last block filled up with examples from
 the start of its order, so blocks never mix tasks.
 """
@@ -39,6 +41,9 @@ def build_schedule(sizes: dict[str, int], block: int, epochs: float, seed: int,
     rng = np.random.default_rng(seed)
     tasks = sorted(sizes)
     per_epoch = sum(math.ceil(sizes[t] / block) for t in tasks)
+    cap = (sampling or {}).get("max_examples")
+    if cap:
+        per_epoch = min(per_epoch, math.ceil(cap / block))
     total = max(1, round(epochs * per_epoch))
     blocks: list[tuple[str, np.ndarray]] = []
     if rule == "proportional":

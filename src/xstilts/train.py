@@ -39,6 +39,7 @@ from transformers.trainer_utils import get_last_checkpoint
 from .jsonl import read_jsonl
 from .launch import setup_distributed_env
 from .model import MultiTaskModel, load_encoder, load_tokenizer
+from .provenance import Recorder
 from .schedule import ScheduledDataset, build_schedule, collate
 from .tasks import get_task
 
@@ -94,23 +95,27 @@ def run(init: Path, data: dict[str, list[Path]], output: Path, checkpoints: Path
     """Train and write the final model to `output`; return a summary, or None when `deadline` (a Unix time)
     stopped the run early (a checkpoint was saved and `output` is not written)."""
     started = time.time()
+    recorder = Recorder(config, seed=config["seed"], started=started, inputs={
+        "init": init, **{f"{name}[{i}]": f for name, files in data.items() for i, f in enumerate(files)}})
     set_seed(config["seed"])
     tokenizer = load_tokenizer(init)
     features, heads, task_heads = {}, {}, {}
-    for task_name, files in data.items():
-        task = get_task(task_name)
-        settings = config["tasks"][task_name]
+    for name, files in data.items():
+        # a dataset is one (task, language, source) of the mix; its task (default: its name) picks the family,
+        # and all datasets of a task train one head (or the shared `head` the config names)
+        settings = config["tasks"][name]
+        task = get_task(settings.get("task", name))
         records = [r for f in files for r in read_jsonl(f)]
         if settings.get("max_examples"):
             records = records[: settings["max_examples"]]
         feats = task.family.featurize(records, tokenizer, settings, train=True)
         for f in feats:  # int32 arrays: a quarter of the memory of Python int lists on MNLI/SQuAD-sized data
             f["input_ids"] = np.asarray(f["input_ids"], dtype=np.int32)
-        features[task_name] = feats
-        head = settings.get("head", task_name)
+        features[name] = feats
+        head = settings.get("head", task.name)
         heads[head] = (task.family.head, task.family.num_outputs())
-        task_heads[task_name] = head
-        log.info("%s: %d records -> %d features", task_name, len(records), len(feats))
+        task_heads[name] = head
+        log.info("%s: %d records -> %d features", name, len(records), len(feats))
 
     schedule = build_schedule({t: len(f) for t, f in features.items()}, block=config["batch_size"],
                               epochs=config["epochs"], seed=config["seed"], sampling=config.get("sampling"))
@@ -154,10 +159,16 @@ def run(init: Path, data: dict[str, list[Path]], output: Path, checkpoints: Path
     last = get_last_checkpoint(str(run_dir)) if run_dir.is_dir() else None
     if last:
         log.info("resuming from %s", last)
+    if trainer.args.should_save:  # the checkpoints' provenance, with that of the attempts they resume
+        if last:
+            recorder.continue_from(run_dir)
+        recorder.write(run_dir, outputs=False, finished=False)
     result = trainer.train(resume_from_checkpoint=last)
     if stopper is not None and stopper.reached and result.global_step < trainer.state.max_steps:
         log.warning("time limit reached at step %d of %d; checkpoint saved in %s, rerun to resume",
                     result.global_step, trainer.state.max_steps, run_dir)
+        if trainer.args.should_save:
+            recorder.write(run_dir, outputs=False)
         _finish_distributed()
         return None
 
@@ -166,13 +177,16 @@ def run(init: Path, data: dict[str, list[Path]], output: Path, checkpoints: Path
                "examples": {t: len(f) for t, f in features.items()}, "seconds": time.time() - started,
                "deepspeed": config.get("deepspeed") if trainer.is_deepspeed_enabled else None,
                "world_size": trainer.args.world_size}
-    if trainer.args.should_save:
+    writer = trainer.args.should_save
+    if writer:
         output.mkdir(parents=True, exist_ok=True)
         model.save(output, state_dict=state, tokenizer=tokenizer)
         (output / "train_summary.json").write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n")
         if not config.get("keep_checkpoints"):
             shutil.rmtree(run_dir, ignore_errors=True)
     _finish_distributed()
+    if writer:  # after the other ranks have exited: checksumming the weights takes a while for large models
+        recorder.write(output)
     return summary
 
 
@@ -186,7 +200,8 @@ def _finish_distributed() -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="xstilts train", description=__doc__.split("\n\n")[0])
     parser.add_argument("--init", required=True, type=Path, help="model directory to start from")
-    parser.add_argument("--data", required=True, nargs="+", metavar="TASK=FILE", help="training files per task")
+    parser.add_argument("--data", required=True, nargs="+", metavar="NAME=FILE",
+                        help="training files per dataset (a task, or a task's language and source: mnli-de-mt)")
     parser.add_argument("--output", required=True, type=Path)
     parser.add_argument("--checkpoints", required=True, type=Path)
     parser.add_argument("--config", required=True, help="training settings (JSON)")
@@ -199,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     for item in args.data:
         task, sep, path = item.partition("=")
         if not sep:
-            parser.error(f"--data takes TASK=FILE, not {item!r}")
+            parser.error(f"--data takes NAME=FILE, not {item!r}")
         data.setdefault(task, []).append(Path(path))
     setup_distributed_env()
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,

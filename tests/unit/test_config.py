@@ -93,7 +93,7 @@ def test_shipped_configs_pass(config):
     (lambda c: next(iter(c["models"].values())).update(deepspeed="zero9"), "deepspeed"),
     (lambda c: next(iter(c["models"].values())).pop("retrieval_layer"), "retrieval_layer"),
     (lambda c: c["targets"]["xnli"].pop("max_length"), "max_length"),
-    (lambda c: c["arms"]["mnli"].update(sampling={"rule": "random"}), "rule"),
+    (lambda c: c["arms"]["en:mnli"].update(sampling={"rule": "random"}), "rule"),
     (lambda c: c.pop("training"), "training"),
 ])
 def test_schema_rejects_and_names_the_key(config, mutate, key):
@@ -142,7 +142,7 @@ def test_unknown_arm_in_grid(config):
 
 @pytest.mark.parametrize("where", ["arms", "targets"])
 def test_unknown_training_key_in_arm_or_target(config, where):
-    name = "mnli" if where == "arms" else "xnli"
+    name = "en:mnli" if where == "arms" else "xnli"
     config[where][name]["learning_rate"] = 1e-5
     validate(config, str(SCHEMA))  # the schema lets it through (allOf), the registry check must not
     message = assert_config_error(config, f"config key {where}.{name}", "'learning_rate'", "allowed: ")
@@ -165,7 +165,7 @@ def test_languages_selecting_nothing_for_a_target(config):
     assert_config_error(config, "config key grid.languages", "selects none of xnli's languages")
 
 
-@pytest.mark.parametrize("key, values", [("seeds", [1, 2, 1]), ("arms", ["none", "mnli", "mnli"]),
+@pytest.mark.parametrize("key, values", [("seeds", [1, 2, 1]), ("arms", ["none", "en:mnli", "en:mnli"]),
                                          ("targets", ["xnli", "xnli"])])
 def test_duplicates_in_grid(config, key, values):
     config["grid"][key] = values
@@ -178,8 +178,8 @@ def test_duplicate_languages(config):
 
 
 def test_empty_non_baseline_arm(config):
-    config["arms"]["mnli"]["tasks"] = []
-    assert_config_error(config, "config key arms.mnli.tasks", "empty", "'none'")
+    config["arms"]["en:mnli"]["tasks"] = []
+    assert_config_error(config, "config key arms.en:mnli.tasks", "empty", "'none'")
 
 
 def test_baseline_arm_with_tasks(config):
@@ -190,9 +190,9 @@ def test_baseline_arm_with_tasks(config):
 
 def test_arm_task_without_intermediate_settings(config):
     config["intermediate"].pop("squad_v2", None)  # a registered intermediate task, but without settings here
-    config["arms"]["mnli"]["tasks"] = ["mnli", "squad", "squad_v2"]
+    config["arms"]["en:mnli"]["tasks"] = ["mnli", "squad", "squad_v2"]
     allowed = ", ".join(sorted(config["intermediate"]))
-    assert_config_error(config, "config key arms.mnli.tasks", "'squad_v2'", f"allowed: {allowed}")
+    assert_config_error(config, "config key arms.en:mnli.tasks", "'squad_v2'", f"allowed: {allowed}")
 
 
 def test_intermediate_entry_for_unknown_task(config):
@@ -234,8 +234,8 @@ def test_missing_required_training_settings(config):
     original = copy.deepcopy(config)
     without_default(config, "lr")
     checked(config)  # every arm and target has its own lr now
-    del config["arms"]["mnli"]["lr"]
-    assert_config_error(config, "config key arms.mnli", "missing lr", "no default in training")
+    del config["arms"]["en:mnli"]["lr"]
+    assert_config_error(config, "config key arms.en:mnli", "missing lr", "no default in training")
     config = without_default(copy.deepcopy(original), "epochs")
     checked(config)
     del config["targets"]["xnli"]["epochs"]
@@ -249,15 +249,15 @@ def test_training_defaults_fill_required_settings(config):
 
 
 def test_duplicate_task_in_arm(config):
-    config["arms"]["mnli"]["tasks"] = ["mnli", "mnli"]
-    assert_config_error(config, "config key arms.mnli.tasks", "duplicate entries 'mnli'")
+    config["arms"]["en:mnli"]["tasks"] = ["mnli", "mnli"]
+    assert_config_error(config, "config key arms.en:mnli.tasks", "the same data twice", "en:mnli (original)")
 
 
 def test_temperature_sampling_needs_a_temperature(config):
-    config["arms"]["mnli"]["sampling"] = {"rule": "temperature"}
+    config["arms"]["en:mnli"]["sampling"] = {"rule": "temperature"}
     validate(config, str(SCHEMA))
-    assert_config_error(config, "config key arms.mnli.sampling", "temperature")
-    config["arms"]["mnli"]["sampling"]["temperature"] = 2.0
+    assert_config_error(config, "config key arms.en:mnli.sampling", "temperature")
+    config["arms"]["en:mnli"]["sampling"]["temperature"] = 2.0
     checked(config)
 
 
@@ -322,7 +322,8 @@ def test_arm_train_config(small):
         "deepspeed": "zero2", "bf16": True, "gradient_checkpointing": False,
         "lr": 2.0e-5, "epochs": 2, "batch_size": 4, "grad_accum": 8,
         "sampling": {"rule": "temperature", "temperature": 2},
-        "seed": 2, "tasks": {"snli": {"max_length": 64, "head": "nli"}, "mnli": {"max_length": 128, "head": "nli"}},
+        "seed": 2, "tasks": {"snli": {"max_length": 64, "head": "nli", "task": "snli"},
+                             "mnli": {"max_length": 128, "head": "nli", "task": "mnli"}},
     }
     assert list(config["tasks"]) == ["snli", "mnli"]  # the arm's order
     config["tasks"]["mnli"]["max_length"] = 1

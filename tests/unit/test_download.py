@@ -1,15 +1,18 @@
 """Tests for xstilts.download: mirror downloads verified against SHA256SUMS, checksum failures that name the file
 and both hashes and leave nothing behind, manual sources, and HTTP resume with Range requests (served by a local
-http.server thread), including servers that ignore Range."""
+http.server thread), including servers that ignore Range; prefix downloads of xz files (CC-100), verified by
+decoding."""
 
 import hashlib
 import http.server
+import lzma
 import threading
 from pathlib import Path
 
 import pytest
 
-from xstilts.download import ChecksumError, ManualDownloadRequired, fetch, mirror_checksums, sha256sum
+from xstilts.download import (ChecksumError, CorruptPrefix, ManualDownloadRequired, XzPrefix, fetch, mirror_checksums,
+                              sha256sum)
 from xstilts.tasks import SOURCES, Source
 
 PAYLOAD = bytes(range(256)) * 4099  # ~1 MiB, more than one copy chunk
@@ -213,3 +216,141 @@ def test_http_unpinned_source_is_kept_with_a_warning(tmp_path, caplog):
         with caplog.at_level("WARNING"):
             assert fetch(http_source(server.url, sha256=None), tmp_path / "file.zip") == DIGEST
     assert "no pinned sha256" in caplog.text and DIGEST in caplog.text
+
+
+# ------------------------------------------------------------------------------- prefixes ---
+# CC-100-style sources (`Source.max_bytes`): only the first bytes of a huge xz file, verified by decoding them.
+
+
+def xz_payload() -> bytes:
+    """~1.4 MB of xz (hex words compress about 2:1), so a 512 KiB prefix is a real truncation."""
+    import random
+
+    rng = random.Random(0)
+    lines = [" ".join(f"{rng.getrandbits(32):08x}" for _ in range(10)) for _ in range(30000)]
+    return lzma.compress("\n".join(lines).encode() + b"\n", format=lzma.FORMAT_XZ, preset=1)
+
+
+XZ = xz_payload()
+LIMIT = 512 * 1024
+
+
+class PrefixServer(Server):
+    """Serves `data` with `Range: bytes=a-b` support (or ignoring Range), streaming the body in chunks and
+    repeating it `repeat` times for a server-side "huge file"; records the Range headers and how many body bytes
+    it got to send before the client hung up."""
+
+    def __init__(self, data: bytes, honour_range: bool, repeat: int = 1):
+        self.data, self.honour_range, self.repeat = data, honour_range, repeat
+        self.ranges, self.sent = [], 0
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                header = self.headers.get("Range")
+                server.ranges.append(header)
+                body, total = server.data * server.repeat, len(server.data) * server.repeat
+                if header and server.honour_range:
+                    first, _, last = header.removeprefix("bytes=").partition("-")
+                    start, stop = int(first), min(int(last) + 1 if last else total, total)
+                    if start >= total:
+                        self.send_response(416)
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                        return
+                    self.send_response(206)
+                    self.send_header("Content-Range", f"bytes {start}-{stop - 1}/{total}")
+                    body = body[start:stop]
+                else:
+                    self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                try:
+                    for i in range(0, len(body), 65536):
+                        self.wfile.write(body[i : i + 65536])
+                        server.sent += len(body[i : i + 65536])
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client stopped reading: what a prefix download does
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.02,), daemon=True)
+
+
+def prefix_source(url, max_bytes=LIMIT):
+    return Source(name="test_prefix", filename="xx.txt.xz", url=url, sha256=None, max_bytes=max_bytes)
+
+
+def test_prefix_download_asks_for_a_byte_range(tmp_path, caplog):
+    dest = tmp_path / "xx.txt.xz"
+    with PrefixServer(XZ, honour_range=True) as server:
+        with caplog.at_level("INFO", logger="xstilts.download"):
+            digest = fetch(prefix_source(server.url), dest)
+    assert server.ranges == [f"bytes=0-{LIMIT - 1}"]
+    assert dest.read_bytes() == XZ[:LIMIT] and digest == hashlib.sha256(XZ[:LIMIT]).hexdigest()
+    assert digest in caplog.text and "a prefix" in caplog.text and "no pinned sha256" not in caplog.text
+    assert leftovers(tmp_path) == ["xx.txt.xz"]
+
+
+def test_prefix_download_from_a_server_ignoring_range_stops_after_max_bytes(tmp_path):
+    dest = tmp_path / "xx.txt.xz"
+    with PrefixServer(XZ, honour_range=False, repeat=64) as server:  # a ~90 MB "file"
+        fetch(prefix_source(server.url), dest)
+    assert dest.read_bytes() == XZ[:LIMIT]
+    assert server.sent < 64 * len(XZ) // 2, f"the client kept reading: the server sent {server.sent} bytes"
+
+
+def test_prefix_download_resumes_within_the_prefix(tmp_path):
+    dest = tmp_path / "xx.txt.xz"
+    (tmp_path / "xx.txt.xz.part").write_bytes(XZ[:1000])
+    with PrefixServer(XZ, honour_range=True) as server:
+        fetch(prefix_source(server.url), dest)
+    assert server.ranges == [f"bytes=1000-{LIMIT - 1}"]
+    assert dest.read_bytes() == XZ[:LIMIT]
+
+
+def test_prefix_download_left_complete_by_an_interrupted_run_needs_no_request(tmp_path):
+    dest = tmp_path / "xx.txt.xz"
+    (tmp_path / "xx.txt.xz.part").write_bytes(XZ[: LIMIT + 100])
+    with PrefixServer(XZ, honour_range=True) as server:
+        fetch(prefix_source(server.url), dest)
+    assert server.ranges == [] and dest.read_bytes() == XZ[:LIMIT]
+
+
+def test_file_shorter_than_the_prefix_downloads_whole(tmp_path, caplog):
+    dest = tmp_path / "xx.txt.xz"
+    with PrefixServer(XZ, honour_range=True) as server:
+        with caplog.at_level("INFO", logger="xstilts.download"):
+            fetch(prefix_source(server.url, max_bytes=10 * len(XZ)), dest)
+    assert dest.read_bytes() == XZ and "the whole file" in caplog.text
+
+
+def test_prefix_that_is_not_xz_is_rejected_and_removed(tmp_path):
+    dest = tmp_path / "xx.txt.xz"
+    with PrefixServer(b"<html>rate limited</html>" * 40000, honour_range=True) as server:
+        with pytest.raises(CorruptPrefix) as e:
+            fetch(prefix_source(server.url), dest)
+    assert str(dest) in str(e.value) and "do not decode as xz" in str(e.value) and server.url in str(e.value)
+    assert leftovers(tmp_path) == []
+
+
+def test_prefix_source_from_a_mirror_is_the_mirrored_prefix_checked_twice(tmp_path):
+    source = prefix_source("https://example.org/xx.txt.xz")
+    mirror = write_mirror(tmp_path / "mirror", source, XZ[:LIMIT])
+    dest = tmp_path / "raw" / "xx.txt.xz"
+    assert fetch(source, dest, mirror) == hashlib.sha256(XZ[:LIMIT]).hexdigest()
+    bad = write_mirror(tmp_path / "bad", source, b"not xz at all")
+    with pytest.raises(CorruptPrefix, match="do not decode as xz"):
+        fetch(source, tmp_path / "raw2" / "xx.txt.xz", bad)
+
+
+def test_xz_prefix_decodes_up_to_the_cut(tmp_path):
+    full = lzma.decompress(XZ)
+    for data, complete in ((XZ[:LIMIT], False), (XZ, True)):
+        (tmp_path / "x.xz").write_bytes(data)
+        prefix = XzPrefix(tmp_path / "x.xz")
+        decoded = b"".join(prefix)
+        assert prefix.complete is complete and decoded and full.startswith(decoded)
+        assert (decoded == full) is complete

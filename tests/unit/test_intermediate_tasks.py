@@ -599,10 +599,10 @@ def test_anli_plus_trains_one_nli_head(bare):
 def test_shipped_anli_plus_arm_trains_one_nli_head(main):
     grid = checked(main)
     model = grid.models[0]
-    tasks = grid.arm_train_config(model, "anli_plus", 1)["tasks"]
+    tasks = grid.arm_train_config(model, "en:anli_plus", 1)["tasks"]
     assert {t: s.get("head", t) for t, s in tasks.items()} == {"snli": "nli", "mnli": "nli", "anli": "nli"}
     # the mnli arm trains the same task through the shared head name too; its head is still one NLI head
-    assert grid.arm_train_config(model, "mnli", 1)["tasks"]["mnli"]["head"] == "nli"
+    assert grid.arm_train_config(model, "en:mnli", 1)["tasks"]["mnli"]["head"] == "nli"
 
 
 def test_all_nine_intermediate_tasks_pass_the_config_checks(main):
@@ -654,3 +654,11 @@ def test_schema_checks_the_head_name(main, head):
     config = with_arm(main, "x", ["snli"], {"snli": {"max_length": 64, "head": head}})
     with pytest.raises(Exception, match="head|does not match|is not of type"):
         validate(config, str(SCHEMA))
+
+
+def test_new_tasks_have_no_native_training_data():
+    """Nothing but English training data exists for these (X-CSQA has only dev/test in other languages, Okapi's
+    HellaSwag only val): the registry says so, and an arm wanting them in another language must translate."""
+    for name in NEW_TASKS:
+        task = get_task(name)
+        assert task.native_languages == () and task.translate_train == "", name

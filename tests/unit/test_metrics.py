@@ -6,6 +6,7 @@ import random
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from xstilts import metrics
@@ -377,3 +378,164 @@ def test_summarize_groups():
     assert summarize_groups(scores, groups, tasks) == {"all_task": 65.0, "classification": 75.0, "qa": 55.0}
     del scores["mlqa"]
     assert summarize_groups(scores, groups, tasks) == {"classification": 75.0}
+
+
+# --- per-example statistics ------------------------------------------------------------------
+
+from xstilts.metrics import (  # noqa: E402
+    EXAMPLE_STATS,
+    ExampleStats,
+    accuracy_stats,
+    bucc_stats,
+    headline,
+    mlqa_stats,
+    scores_from_stats,
+    squad_stats,
+    tagging_stats,
+)
+
+
+def test_accuracy_stats_per_example():
+    stats = accuracy_stats(["a", "b", "c", "a"], ["a", "b", "b", "c"])
+    assert stats.kind == "accuracy" and stats.ids is None
+    assert stats.values.tolist() == [[1, 1], [1, 1], [0, 1], [0, 1]]
+    assert scores_from_stats(stats) == accuracy(["a", "b", "c", "a"], ["a", "b", "b", "c"]) == {"accuracy": 50.0}
+
+
+def test_tagging_stats_count_chunks_per_sentence():
+    gold = [["B-PER", "I-PER", "O", "B-LOC"], ["O"], ["B-ORG", "O", "B-PER"]]
+    pred = [["B-PER", "I-PER", "O", "B-ORG"], ["B-LOC"], ["B-ORG", "O", "O"]]
+    # sentence 1: gold PER, LOC; predicted PER, ORG; PER correct. Sentence 2: one predicted LOC.
+    # sentence 3: gold ORG, PER; predicted ORG, correct.
+    stats = tagging_stats(gold, pred)
+    assert stats.values.tolist() == [[1, 2, 2], [0, 1, 0], [1, 1, 2]]
+    assert scores_from_stats(stats) == tagging_f1(gold, pred)
+
+
+def test_tagging_stats_count_a_chunk_across_sentences_once_where_it_starts():
+    # "X" has the type "_" of the "O" seqeval puts after each sentence, so X + separator + X is ONE chunk
+    # (0, 2) starting in sentence 1; sentence 2's own chunk is ERB.
+    gold = [["X"], ["X", "VERB"]]
+    pred = [["X"], ["NOUN", "VERB"]]
+    stats = tagging_stats(gold, pred)
+    assert stats.values[:, 2].tolist() == [1, 1]  # gold: _(0,2) in sentence 1, ERB(3,3) in sentence 2
+    # predicted: the X chunk is never closed (an "O" does not end it, NOUN after the "O" does not either), so
+    # only OUN(2,2) and ERB(3,3), both in sentence 2
+    assert stats.values[:, 1].tolist() == [0, 2]
+    assert scores_from_stats(stats) == tagging_f1(gold, pred)
+
+
+def test_tagging_stats_empty_sentences_keep_their_row():
+    gold = [[], ["B-PER"], [], ["B-LOC", "I-LOC"]]
+    stats = tagging_stats(gold, gold)
+    assert stats.values.tolist() == [[0, 0, 0], [1, 1, 1], [0, 0, 0], [1, 1, 1]]
+
+
+def test_tagging_stats_equal_tagging_f1_on_random_sequences():
+    rng = random.Random(99)
+    for _ in range(2000):
+        gold, pred = random_tagging_case(rng)
+        stats = tagging_stats(gold, pred)
+        assert len(stats.values) == len(gold)
+        assert scores_from_stats(stats) == tagging_f1(gold, pred), (gold, pred)
+
+
+def test_tagging_stats_reject_misaligned_input():
+    with pytest.raises(ValueError, match="sentence 2 has 2 gold tags but 1 predicted"):
+        tagging_stats([["O"], ["O", "O"]], [["O"], ["O"]])
+
+
+def test_qa_stats_per_question_in_dataset_order():
+    data = qa_dataset(("q1", ["Eiffel Tower"]), ("q2", ["Paris", "France"]), ("q3", ["Louvre"]),
+                      ("q4", ["a"]))
+    predictions = {"q1": "the Eiffel Tower", "q2": "in Paris, France", "q4": "The"}
+    stats = squad_stats(data, predictions)
+    # q3 unanswered: 0; q4 normalises to "" on both sides: EM 1, F1 0 (the official quirk)
+    assert stats.values.tolist() == [[1, 1.0, 1], [0, 0.5, 1], [0, 0.0, 1], [1, 0.0, 1]]
+    assert scores_from_stats(stats) == squad_em_f1(data, predictions)
+
+
+@pytest.mark.parametrize("case", official_cases())
+def test_qa_stats_equal_recorded_official_scores(case):
+    data = qa_dataset(("q", case["answers"]))
+    stats_of = squad_stats if case["scorer"] == "squad" else mlqa_stats
+    metric = squad_em_f1 if case["scorer"] == "squad" else mlqa_em_f1
+    predictions = {"q": case["prediction"]}
+    scores = scores_from_stats(stats_of(data, predictions, language=case["language"]))
+    assert scores == metric(data, predictions, language=case["language"])
+    assert scores["exact_match"] == case["exact_match"]
+
+
+def test_qa_stats_sum_f1_in_question_order_like_the_metric():
+    # 0.1-ish F1 values whose float sum depends on the order: the statistics still give the metric's bits
+    answers = [(f"q{i}", [" ".join(f"w{j}" for j in range(i + 2))]) for i in range(40)]
+    data = qa_dataset(*answers)
+    predictions = {qid: text.split()[0] + " extra words here" for qid, (text,) in answers}
+    assert scores_from_stats(squad_stats(data, predictions)) == squad_em_f1(data, predictions)
+
+
+def test_mlqa_stats_need_a_language():
+    with pytest.raises(ValueError, match="language"):
+        mlqa_stats(qa_dataset(("q", ["x"])), {"q": "x"})
+
+
+def test_bucc_stats_per_source_sentence():
+    gold = ["de-1\ten-1", "de-2\ten-2", "de-3\ten-3"]
+    pred = ["de-1\ten-1", "de-2\ten-9", "de-1\ten-1", "de-7\ten-7", "de-1\ten-4"]  # duplicate counts once
+    stats = bucc_stats(gold, pred)
+    assert stats.ids == ("de-1", "de-2", "de-3", "de-7")  # gold sources first, then predicted-only ones
+    assert stats.values.tolist() == [[1, 2, 1], [0, 1, 1], [0, 0, 1], [0, 1, 0]]
+    assert scores_from_stats(stats) == bucc_f1(gold, pred)
+    assert scores_from_stats(bucc_stats(["a\tb"], ["a\tc"])) == bucc_f1(["a\tb"], ["a\tc"])
+
+
+def test_example_stats_registry_matches_the_metrics():
+    assert set(EXAMPLE_STATS) == set(METRICS)
+
+
+def test_example_stats_validate_their_shape():
+    with pytest.raises(ValueError, match=r"need shape \(units, 3\)"):
+        ExampleStats("f1", np.zeros((4, 2)))
+    with pytest.raises(ValueError, match="unknown statistics kind 'bleu'"):
+        ExampleStats("bleu", np.zeros((4, 2)))
+    with pytest.raises(ValueError, match="2 unit ids for 3 rows"):
+        ExampleStats("f1", np.zeros((3, 3)), ("a", "b"))
+
+
+def test_headline_is_what_evaluate_py_averages():
+    assert headline({"exact_match": 60.0, "f1": 70.0}) == 65.0
+    assert headline({"f1": 80.0, "precision": 90.0, "recall": 70.0}) == 80.0
+    assert headline({"accuracy": 75.0}) == 75.0
+
+
+@pytest.fixture(scope="module")
+def bench_data(tmp_path_factory):
+    """bench/score_xtreme.py's synthetic prediction set: every XTREME task and language in the official layout."""
+    import importlib.util
+    import sys
+
+    path = Path(__file__).resolve().parents[2] / "bench" / "score_xtreme.py"
+    spec = importlib.util.spec_from_file_location("bench_score_xtreme_stats", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    try:
+        spec.loader.exec_module(module)
+        root = tmp_path_factory.mktemp("bench-stats")
+        module.ensure_data(root, seed=3, scale=0.003, regenerate=False)
+        yield module, root
+    finally:
+        del sys.modules[spec.name]
+
+
+def test_score_files_statistics_sum_to_the_reported_metric_for_every_task(bench_data, tmp_path):
+    from xstilts.score import read_stats, score_run_task
+
+    bench, root = bench_data
+    for task, langs in bench.TASK2LANGS.items():
+        out = tmp_path / task
+        score_run_task(task, langs, root / "pred" / task, root / "gold" / task, out, {"model": "m", "arm": "a",
+                                                                                       "seed": 1})
+        for lang in langs:
+            reported = json.loads((out / f"{lang}.json").read_text())["metrics"]
+            stats = read_stats(out / f"{lang}.stats.npz")
+            assert len(stats.values) > 0 and scores_from_stats(stats) == reported, (task, lang)

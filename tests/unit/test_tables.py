@@ -128,3 +128,132 @@ def test_scores_round_trip(tmp_path):
     back = read_scores(path)
     assert back == rows
     assert isinstance(back[0]["seed"], int) and isinstance(back[0]["value"], float)
+
+
+# --- deltas: the main table with differences to the baseline, the research-question table, HTML ---------------
+
+from xstilts.tables import (  # noqa: E402
+    DELTA_FIELDS,
+    NO_MULTILINGUAL,
+    Score,
+    Span,
+    Table,
+    build_research_table,
+    build_xtreme_table,
+    read_deltas,
+    render_html,
+    render_latex,
+    research_question_table,
+    write_deltas,
+)
+
+
+def delta(model, arm, reference, task, value, significant, lang="all"):
+    return {"model": model, "arm": arm, "reference": reference, "task": task, "lang": lang, "delta": value,
+            "ci_low": value - 1.0, "ci_high": value + 1.0, "significant": significant}
+
+
+DELTAS = [
+    delta("m", "mnli_x", "none", "xnli", 3.0, True), delta("m", "mnli_x", "none", "panx", 1.46, False),
+    delta("m", "mnli_x", "none", "all", 1.7, False),
+    delta("m", "mnli_x", "none", "xnli", 9.9, True, lang="de"),  # per-language rows are for the heat maps
+    delta("m", "mnli_x", "other", "xnli", 9.9, True),  # another reference is not the baseline
+]
+
+
+def test_xtreme_table_with_deltas_to_the_baseline():
+    text = xtreme_table(SCORES, models=["m"], arms=["none", "mnli_x"], tasks=["xnli", "panx"],
+                        headers={"xnli": "XNLI", "panx": "NER"}, deltas=DELTAS)
+    lines = text.splitlines()
+    assert lines[4] == r"none & 81.0 {\scriptsize $\pm$ 1.4} & 60.5 {\scriptsize $\pm$ 0.7} & 70.8 {\scriptsize $\pm$ 1.1} \\"
+    assert lines[5] == (r"mnli\_x & 84.0 {\scriptsize $\pm$ 1.4} {\scriptsize ($+3.0^{\dagger}$)} & "
+                        r"62.0 {\scriptsize ($+1.5$)} & 72.5 {\scriptsize ($+1.7$)} \\")
+    assert lines[6] == r"\bottomrule"
+    assert lines[7].startswith(r"\multicolumn{4}{l}{\footnotesize In parentheses: the difference to the baseline "
+                               r"(none) in points; $^\dagger$ its 95\% paired bootstrap")
+    assert lines[8:] == [r"\end{tabular}"]
+
+
+def test_xtreme_table_negative_delta_and_missing_delta():
+    deltas = [delta("m", "mnli_x", "none", "xnli", -2.04, True)]
+    text = xtreme_table(SCORES, models=["m"], arms=["mnli_x"], tasks=["xnli", "panx"], headers={}, deltas=deltas)
+    assert text.splitlines()[4] == r"mnli\_x & 84.0 {\scriptsize $\pm$ 1.4} {\scriptsize ($-2.0^{\dagger}$)} & 62.0 & 72.5 \\"
+
+
+def test_deltas_round_trip(tmp_path):
+    path = tmp_path / "deltas.csv"
+    write_deltas(path, DELTAS)
+    assert path.read_text().splitlines()[0] == ",".join(DELTA_FIELDS)
+    assert read_deltas(path) == DELTAS
+
+
+RQ_SCORES = [
+    row("m", arm, seed, task, value)
+    for arm, base in {"none": 70.0, "mnli": 74.0, "squad": 72.0, "mnli_mt": 76.0, "mlm": 71.0}.items()
+    for seed, noise in ((1, -1.0), (2, 1.0))
+    for task, value in (("xnli", base + noise), ("xquad", base - 10 + noise + (5.0 if base == 72.0 else 0.0)))
+]
+KINDS = {"none": "baseline", "mnli": "english", "squad": "english", "mnli_mt": "multilingual", "mlm": "mlm"}
+RQ_DELTAS = [
+    delta("m", "mnli_mt", "mnli", "xnli", 2.0, True), delta("m", "mnli_mt", "squad", "xquad", -1.0, False),
+    delta("m", "mlm", "mnli", "xnli", -3.0, True), delta("m", "mlm", "squad", "xquad", -6.0, True),
+    delta("m", "mnli_mt", "squad", "all", 0.5, False), delta("m", "mlm", "squad", "all", -4.5, True),
+    # comparisons with arms that are not the best English-only arm of the row are not shown
+    delta("m", "mnli_mt", "squad", "xnli", 4.0, True), delta("m", "mnli_mt", "mnli", "all", 1.0, True),
+]
+
+
+def test_research_table_picks_the_best_english_arm_per_task():
+    text = research_question_table(RQ_SCORES, RQ_DELTAS, ["m"], list(KINDS), KINDS, ["xnli", "xquad"],
+                                   {"xnli": "XNLI", "xquad": "XQuAD"})
+    lines = text.splitlines()
+    assert lines[0] == r"\begin{tabular}{lccccc}"
+    assert lines[2] == r"Target task & Baseline & Best English-only & Score & mnli\_mt & mlm (MLM) \\"
+    pm = r" {\scriptsize $\pm$ 1.4}"
+    # XNLI: mnli (74) beats squad (72); XQuAD: squad (67) beats mnli (64); Avg: squad (69.5) beats mnli (69)
+    assert lines[4] == (rf"XNLI & 70.0{pm} & mnli & 74.0{pm} & 76.0{pm} {{\scriptsize ($+2.0^{{\dagger}}$)}} & "
+                        rf"71.0{pm} {{\scriptsize ($-3.0^{{\dagger}}$)}} \\")
+    assert lines[5] == (rf"XQuAD & 60.0{pm} & squad & 67.0{pm} & 66.0{pm} {{\scriptsize ($-1.0$)}} & "
+                        rf"61.0{pm} {{\scriptsize ($-6.0^{{\dagger}}$)}} \\")
+    assert lines[6] == (rf"Avg & 65.0{pm} & squad & 69.5{pm} & 71.0{pm} {{\scriptsize ($+0.5$)}} & "
+                        rf"66.0{pm} {{\scriptsize ($-4.5^{{\dagger}}$)}} \\")
+    assert lines[7] == r"\bottomrule"
+    assert "Best English-only: per row, the English-only intermediate arm with the highest mean" in lines[8]
+
+
+def test_research_table_without_multilingual_arms_says_so():
+    kinds = {"none": "baseline", "mnli": "english", "squad": "english"}
+    table = build_research_table(RQ_SCORES, [], ["m"], list(kinds), kinds, ["xnli", "xquad"], {})
+    assert table.header == ["Target task", "Baseline", "Best English-only", "Score"]
+    assert table.body[0] == Span(NO_MULTILINGUAL, "note")
+    assert [r[2] for r in table.body[1:]] == ["mnli", "squad", "squad"]
+    assert table.footnote is None
+    lines = render_latex(table).splitlines()
+    assert lines[4] == rf"\multicolumn{{4}}{{l}}{{{NO_MULTILINGUAL}}} \\"
+    assert lines[5].startswith("xnli & 70.0") and lines[-2] == r"\bottomrule"
+
+
+def test_research_table_without_english_arms_and_with_several_models():
+    kinds = {"none": "baseline", "mnli_mt": "multilingual"}
+    rows = RQ_SCORES + [row("m2", "none", 1, "xnli", 50.0), row("m2", "mnli_mt", 1, "xnli", 55.0)]
+    table = build_research_table(rows, [], ["m", "m2"], list(kinds), kinds, ["xnli"], {})
+    assert table.body[0] == Span("m") and table.body[3] == Span("m2")
+    xnli_m2 = table.body[4]
+    assert xnli_m2[:3] == ["xnli", Score((50.0,)), "--"] and xnli_m2[3] == Score(())
+    assert xnli_m2[4] == Score((55.0,))  # no English arm: no delta
+    assert render_latex(table).splitlines()[4 + 3] == r"\midrule"
+
+
+def test_html_rendering_matches_the_table():
+    table = build_xtreme_table(SCORES, ["m", "other"], ["none", "mnli_x"], ["xnli", "panx"],
+                               {"xnli": "XNLI", "panx": "NER & <POS>"}, deltas=DELTAS)
+    page = render_html(table, "Scores <all>")
+    assert page.startswith("<!DOCTYPE html>") and "<title>Scores &lt;all&gt;</title>" in page
+    assert "<th>NER &amp; &lt;POS&gt;</th>" in page
+    assert '<tr class="group"><th colspan="4">other</th></tr>' in page
+    assert ("<tr><td>mnli_x</td><td>84.0 ± 1.4 <span class=\"delta\">(+3.0†)</span></td>"
+            "<td>62.0 <span class=\"delta\">(+1.5)</span></td>") in page
+    assert "<td>--</td>" in page  # model "other" has no mnli_x scores
+    assert '<p class="note">In parentheses: the difference to the baseline (none) in points; †' in page
+    negative = render_html(Table(["a", "b"], [["x", Score((1.0,), -0.5, False)]]), "t")
+    assert '<td>1.0 <span class="delta">(\u22120.5)</span></td>' in negative

@@ -12,6 +12,7 @@ Normalized record formats (one JSON object per line in data/prepared/<task>/<lan
                    (answers may be empty: SQuAD v2.0's unanswerable questions, whose windows point at <s>)
   multiple_choice  {"id", "context", "question", "choices": [...], "label": <index of the right choice>}
   retrieval        {"id", "side": "src"|"tgt", "text", "gold": <tgt id> (src side only; null if none)}
+  masked_lm        {"id", "text"}   (one line of a monolingual corpus; see families/mlm.py)
 """
 
 from __future__ import annotations
@@ -27,10 +28,16 @@ class RecordError(ValueError):
 
 class Family:
     name: ClassVar[str]
-    head: ClassVar[str | None]  # head type in xstilts.model: "sequence", "token", "span", "choice", or None
+    head: ClassVar[str | None]  # head type in xstilts.model: "sequence", "token", "span", "choice", "mlm" or None
     prediction_suffix: ClassVar[str]  # "tsv" or "json", as evaluate.py expects
     file_kind: ClassVar[str]  # how prediction and gold files are read for scoring (xstilts.predfiles.KINDS)
     required_fields: ClassVar[tuple[str, ...]]
+    # whether an English training set of this family can be machine-translated into a training set
+    untranslatable_reason: ClassVar[str | None] = None
+
+    @property
+    def translatable(self) -> bool:
+        return self.untranslatable_reason is None
 
     def num_outputs(self) -> int:
         raise NotImplementedError
@@ -79,7 +86,7 @@ def pad_features(features: list[dict], pad_token_id: int) -> dict[str, np.ndarra
         batch["attention_mask"][i, :n] = 1
     if "labels" in features[0]:
         first = features[0]["labels"]
-        if isinstance(first, list):
+        if np.ndim(first) == 1:  # per-token labels: a list, or an array (masked LM)
             labels = np.full((len(features), length), -100, dtype=np.int64)
             for i, f in enumerate(features):
                 labels[i, : len(f["labels"])] = f["labels"]
@@ -112,10 +119,11 @@ def _pad_choices(features: list[dict], pad_token_id: int) -> dict[str, np.ndarra
 
 
 from .classification import Classification  # noqa: E402
+from .mlm import MaskedLM  # noqa: E402
 from .multiple_choice import MultipleChoice  # noqa: E402
 from .retrieval import Retrieval  # noqa: E402
 from .span_qa import SpanQA  # noqa: E402
 from .tagging import Tagging  # noqa: E402
 
 __all__ = ["Family", "RecordError", "pad_features", "Classification", "Tagging", "SpanQA", "Retrieval",
-           "MultipleChoice"]
+           "MultipleChoice", "MaskedLM"]

@@ -26,6 +26,9 @@ class Tagging(Family):
     file_kind: ClassVar[str] = "tags"
     gold_fields: ClassVar[tuple[str, ...]] = ("tags",)
     required_fields: ClassVar[tuple[str, ...]] = ("id", "tokens", "tags")
+    untranslatable_reason: ClassVar[str | None] = (
+        "its labels are per token (CCG supertags encode the English syntax of each word); translation reorders, "
+        "merges and splits words, so no tag sequence of the translation is defined")
 
     def num_outputs(self) -> int:
         return len(self.labels)
