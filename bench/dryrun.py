@@ -140,13 +140,38 @@ def verdict(wall: float, cpu: float, budget: float) -> str:
             f"CPU {'OK' if cpu <= budget else 'OVER'}")
 
 
+# where a dry run's time goes: (label, test on a profiled function's file and name); a phase's figure is the
+# largest cumulative time of a matching function (one call covers the phase)
+PHASES = [
+    ("parsing the Snakefile (imports, config checks, rules)",
+     lambda f, n: f == str(REPO / "Snakefile") and n == "<module>"),
+    ("building the DAG", lambda f, n: f.endswith("snakemake/workflow.py") and n == "_build_dag"),
+    ("  resolving dependencies (DAG.update)", lambda f, n: f.endswith("snakemake/dag.py") and n == "update"),
+    ("  matching input files to rules (DAG.file2jobs)",
+     lambda f, n: f.endswith("snakemake/dag.py") and n == "file2jobs"),
+    ("listing each job (Job.log_info, even with --quiet)",
+     lambda f, n: f.endswith("snakemake/jobs.py") and n == "log_info"),
+    ("  evaluating resources (Rule.expand_resources)", lambda f, n: n == "expand_resources"),
+    ("inspect.signature of callables (get_function_params)", lambda f, n: n == "get_function_params"),
+]
+
+
 def print_profile(path: Path, command: list[str], cwd: Path, timeout: float) -> None:
     profiled = [sys.executable, "-m", "cProfile", "-o", str(path), *command[1:]]
     run(profiled, cwd, timeout)
     stats = pstats.Stats(str(path))
-    for key in ("cumulative", "tottime"):
-        print(f"\ncProfile of the full dry run, top 25 by {key} (stats in {path}):")
-        stats.sort_stats(key).print_stats(25)
+    table = stats.stats  # {(file, line, name): (calls, primitive calls, tottime, cumtime, callers)}
+    total = max(ct for (f, _, n), (_, _, _, ct, _) in table.items() if f.endswith("snakemake/__main__.py"))
+    ours = sum(tt for (f, _, _), (_, _, tt, _, _) in table.items()
+               if f.startswith((str(REPO / "rules"), str(REPO / "src"))))
+    print(f"\ncProfile of the full dry run (profiling slows it down: read the shares), stats in {path}:")
+    print(f"    {'snakemake, in all':<56} {total:7.2f} s  100.0%")
+    for label, test in PHASES:
+        seconds = max((ct for (f, _, n), (_, _, _, ct, _) in table.items() if test(f, n)), default=0.0)
+        print(f"    {label:<56} {seconds:7.2f} s  {100 * seconds / total:5.1f}%")
+    print(f"    {'our code (rules/*.smk functions, xstilts), own time':<56} {ours:7.2f} s  {100 * ours / total:5.1f}%")
+    print("\ntop 15 functions by own time:")
+    stats.sort_stats("tottime").print_stats(15)
 
 
 def main(argv=None) -> int:
@@ -167,8 +192,9 @@ def main(argv=None) -> int:
               f"{len(grid['targets'])} targets x {len(grid['seeds'])} seeds, languages: {grid['languages']}")
         print(f"    snakemake -n --quiet rules: {counts['total']:,} jobs")
         print("    " + ", ".join(f"{rule} {n:,}" for rule, n in counts.items() if rule != "total"))
-        print(f"    wall {', '.join(f'{t:.2f}' for t in grid_runs)} s; median {grid_s:.2f} s wall, {grid_cpu:.2f} s CPU, "
-              f"{1e3 * grid_cpu / counts['total']:.2f} ms CPU per job\n    {verdict(grid_s, grid_cpu, GRID_BUDGET_S)}")
+        print(f"    wall {', '.join(f'{t:.2f}' for t in grid_runs)} s; median {grid_s:.2f} s wall, "
+              f"{grid_cpu:.2f} s CPU, {1e3 * grid_cpu / counts['total']:.2f} ms CPU per job\n"
+              f"    {verdict(grid_s, grid_cpu, GRID_BUDGET_S)}")
 
         # (b) what a cluster job pays before its command
         trivial = root / "trivial"

@@ -193,3 +193,13 @@ def check_slurm_settings():
     problems = slurm_problems(jobs, cluster_facts())
     if problems:
         raise WorkflowError("Slurm settings do not fit this cluster:\n  " + "\n  ".join(problems))
+
+
+DELTA_FIGURE = "paper/figures/delta-{model}-{arm}"
+
+
+def delta_figures(suffix):
+    """{(model, arm): path} of every per-language delta heat map with this suffix, one per model and arm but
+    the baseline (rules/paper.smk)."""
+    runs = [(m, a) for m in GRID.models for a in GRID.arms if a != BASELINE_ARM]
+    return {(m, a): f"{DELTA_FIGURE.format(model=m, arm=a)}.{suffix}" for m, a in runs}

@@ -8,6 +8,7 @@ rule download:
         # url and checksum as params, so a changed pin re-downloads
         url=lambda wc: SOURCES[wc.source].url,
         sha256=lambda wc: SOURCES[wc.source].sha256,
+        max_bytes=lambda wc: SOURCES[wc.source].max_bytes,  # a prefix of the file (CC-100), or None for all of it
         mirror=config["download"]["mirror"],
     conda:
         "../envs/xstilts.yaml"

@@ -1,13 +1,5 @@
 # The paper's tables (LaTeX for paper/main.tex, HTML for the Snakemake report) and per-language delta heat maps.
-
-DELTA_FIGURE = "paper/figures/delta-{model}-{arm}"
-
-
-def delta_figures(suffix):
-    """{(model, arm): path} of every heat map with this suffix, one per model and non-baseline arm."""
-    runs = [(m, a) for m in GRID.models for a in GRID.arms if a != BASELINE_ARM]
-    return {(m, a): f"{DELTA_FIGURE.format(model=m, arm=a)}.{suffix}" for m, a in runs}
-
+# The heat maps' paths: DELTA_FIGURE and delta_figures() in common.smk.
 
 rule xtreme_table:
     input:

@@ -40,7 +40,8 @@ def mlm_loss(model, features, pad_token_id):
     total, count = 0.0, 0
     with torch.no_grad():
         for start in range(0, len(features), 64):
-            batch = {k: torch.from_numpy(v) for k, v in pad_features(features[start : start + 64], pad_token_id).items()}
+            padded = pad_features(features[start : start + 64], pad_token_id)
+            batch = {k: torch.from_numpy(v) for k, v in padded.items()}
             n = int((batch["labels"] != -100).sum())
             total += model("cc100", **batch)["loss"].item() * n
             count += n
@@ -54,8 +55,8 @@ def test_mlm_loss_decreases(demo_dir, prepared, trained):
     # masks other than the training ones (seed 0): the model must predict tokens, not recall masked positions
     features = MaskedLM().featurize(records, tokenizer, {"max_length": 64, "seed": 99}, train=True)
     untrained = MultiTaskModel(load_encoder(tiny), {"cc100": ("mlm", None)}, {"cc100": "cc100"})
-    before, after = mlm_loss(untrained, features, tokenizer.pad_token_id), mlm_loss(load_model(trained), features,
-                                                                                    tokenizer.pad_token_id)
+    before = mlm_loss(untrained, features, tokenizer.pad_token_id)
+    after = mlm_loss(load_model(trained), features, tokenizer.pad_token_id)
     assert after < before - 0.5, f"MLM loss {before:.3f} before training, {after:.3f} after"
 
 
@@ -73,7 +74,7 @@ def test_saved_model_keeps_the_heads_apart_from_the_encoder(demo_dir, trained):
 
 
 def test_target_fine_tuning_starts_from_the_mlm_trained_encoder(prepared, trained, tmp_path):
-    config = {**CONFIG, "epochs": 4, "tasks": {"mnli": {"max_length": 64}}}
+    config = {**CONFIG, "tasks": {"mnli": {"max_length": 64}}}
     run_train("--init", trained, "--data", f"mnli={prepared('mnli', 'en', 'train')}", "--output", tmp_path / "model",
               "--checkpoints", tmp_path / "ckpt", "--config", json.dumps(config))
     assert json.loads((tmp_path / "model" / "heads.json").read_text())["heads"] == {"mnli": ["sequence", 3]}

@@ -3,6 +3,8 @@
   train       the training entry point (see xstilts.train)
   plan        GPU memory per model and ZeRO stage, and the GPU-hours of the configured grid (see xstilts.plan)
   demo-data   build the embedded demo's raw-file mirror and tiny model (see xstilts.demo)
+  translate            translate one shard of an English training set (see xstilts.translation.cli)
+  translation-quality  the quality report of a translated training set (see xstilts.translation.cli)
 """
 
 from __future__ import annotations
@@ -18,11 +20,17 @@ def main(argv: list[str] | None = None) -> int:
         from .train import main as train_main
 
         return train_main(argv[1:])
+    if argv and argv[0] in ("translate", "translation-quality"):
+        from .translation.cli import quality_main, translate_main
+
+        return (translate_main if argv[0] == "translate" else quality_main)(argv[1:])
     parser = argparse.ArgumentParser(prog="xstilts", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser("demo-data", help="build the demo's raw-file mirror and tiny model")
     demo.add_argument("out", type=Path)
     commands.add_parser("train", help="train a model (python -m xstilts train --help)")
+    commands.add_parser("translate", help="translate one shard (python -m xstilts translate --help)")
+    commands.add_parser("translation-quality", help="check a translation (python -m xstilts translation-quality --help)")
     plan = commands.add_parser("plan", help="memory and GPU-hours of the configured grid, before submitting")
     plan.add_argument("--config", type=Path, default=Path("config.yaml"))
     args = parser.parse_args(argv)

@@ -23,7 +23,7 @@ BUCC, whose units are the union of the source sentences in the gold pairs and in
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -125,22 +125,32 @@ class TaskScores:
     replicates: np.ndarray
 
 
+def language_scores(stats: Sequence[ExampleStats], task: str, lang: str, resamples: int = RESAMPLES,
+                    seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Observed (runs,) and resampled (runs, resamples) headline scores of several runs on one language of a
+    task, every run resampled with the same example weights."""
+    observed = np.array([headline(scores_from_stats(s)) for s in stats])
+    aligned = _aligned(stats, f"{task}/{lang}")
+    units, width = aligned.shape[0], aligned.shape[2]
+    sums = resampled_sums(aligned.reshape(units, -1), resamples, _rng(seed, task, lang))
+    return observed, headline_scores(stats[0].kind, sums.reshape(resamples, len(stats), width)).T
+
+
 def task_scores(runs: Sequence[Mapping[str, ExampleStats]], languages: Sequence[str], task: str,
                 resamples: int = RESAMPLES, seed: int = 0) -> TaskScores:
     """Observed and resampled per-language scores of `runs` (each {language: statistics}) on `task`."""
-    observed = np.empty((len(runs), len(languages)))
-    replicates = np.empty((len(runs), len(languages), resamples))
-    for j, lang in enumerate(languages):
+    per_language = []
+    for lang in languages:
         missing = [i for i, run in enumerate(runs) if lang not in run]
         if missing:
             raise ValueError(f"{task}/{lang}: no statistics for run(s) {missing}")
-        stats = [run[lang] for run in runs]
-        observed[:, j] = [headline(scores_from_stats(s)) for s in stats]
-        aligned = _aligned(stats, f"{task}/{lang}")
-        units, width = aligned.shape[0], aligned.shape[2]
-        sums = resampled_sums(aligned.reshape(units, -1), resamples, _rng(seed, task, lang))
-        replicates[:, j] = headline_scores(stats[0].kind, sums.reshape(resamples, len(runs), width)).T
-    return TaskScores(tuple(languages), observed, replicates)
+        per_language.append(language_scores([run[lang] for run in runs], task, lang, resamples, seed))
+    return _task_scores(languages, per_language)
+
+
+def _task_scores(languages: Sequence[str], per_language: Sequence[tuple[np.ndarray, np.ndarray]]) -> TaskScores:
+    return TaskScores(tuple(languages), np.stack([o for o, _ in per_language], axis=1),
+                      np.stack([r for _, r in per_language], axis=1))
 
 
 def seed_draws(seeds: int, resamples: int, rng: np.random.Generator) -> np.ndarray:
@@ -200,41 +210,45 @@ def paired_bootstrap(system: Mapping[str, Sequence[ExampleStats]], reference: Ma
 RunKey = tuple[str, str, int]  # (model, arm, seed)
 
 
-def grid_deltas(load: Callable[[str], Mapping[RunKey, Mapping[str, ExampleStats]]], tasks: Sequence[str],
+def grid_deltas(load: Callable[[str, str], Mapping[RunKey, ExampleStats]], tasks: Sequence[str],
                 comparisons: Sequence[tuple[str, str]], languages: Mapping[str, Sequence[str]],
                 resamples: int = RESAMPLES, seed: int = 0) -> list[dict]:
     """Deltas of every (arm, reference) comparison for every model, as rows
     {model, arm, reference, task, lang, delta, ci_low, ci_high, significant}.
 
-    `load(task)` gives the statistics of every run on that task, {(model, arm, seed): {language: statistics}};
-    tasks are loaded one at a time, so memory holds one task's statistics. Every task needs the same runs.
-    Per comparison and task: one row per language, then lang "all" (the task score); after the tasks, task
-    "all" (the mean over `tasks`). Comparisons whose arm or reference has no runs for a model are left out.
+    `load(task, lang)` gives the statistics of every run on that task and language, {(model, arm, seed):
+    statistics}; one language is loaded at a time, so memory holds one language's statistics. Every task and
+    language needs the same runs. Per comparison and task: one row per language, then lang "all" (the task
+    score); after the tasks, task "all" (the mean over `tasks`). Comparisons whose arm or reference has no runs
+    for a model are left out.
     """
-    seeds: dict[tuple[str, str], list[int]] | None = None
+    keys: list[RunKey] | None = None
+    seeds: dict[tuple[str, str], list[int]] = {}
     rows: dict[tuple[str, str, str], list[dict]] = {}
     task_deltas: dict[tuple[str, str, str], list[tuple[float, np.ndarray]]] = {}
     draws = {}
     for task in tasks:
-        runs = load(task)
-        task_seeds: dict[tuple[str, str], list[int]] = {}
-        for model, arm, run_seed in sorted(runs):
-            task_seeds.setdefault((model, arm), []).append(run_seed)
-        if seeds is None:
-            seeds = task_seeds
-            pairs = [(model, arm, ref) for model in dict.fromkeys(m for m, _ in seeds) for arm, ref in comparisons
-                     if (model, arm) in seeds and (model, ref) in seeds]
-            for model, arm, ref in pairs:
-                rng = _rng(seed, model, arm, ref)
-                draws[(model, arm, ref)] = (seed_draws(len(seeds[(model, arm)]), resamples, rng),
-                                            seed_draws(len(seeds[(model, ref)]), resamples, rng))
-                rows[(model, arm, ref)], task_deltas[(model, arm, ref)] = [], []
-        elif task_seeds != seeds:
-            raise ValueError(f"task {task} has statistics of runs {_describe(task_seeds)} but task {tasks[0]} of "
-                             f"{_describe(seeds)}; every task needs the same (model, arm, seed) runs")
-        keys = sorted(runs)
+        per_language = []
+        for lang in languages[task]:
+            runs = load(task, lang)
+            if keys is None:
+                keys = sorted(runs)
+                for model, arm, run_seed in keys:
+                    seeds.setdefault((model, arm), []).append(run_seed)
+                for model in dict.fromkeys(m for m, _ in seeds):
+                    for arm, ref in comparisons:
+                        if (model, arm) in seeds and (model, ref) in seeds:
+                            rng = _rng(seed, model, arm, ref)
+                            draws[(model, arm, ref)] = (seed_draws(len(seeds[(model, arm)]), resamples, rng),
+                                                        seed_draws(len(seeds[(model, ref)]), resamples, rng))
+                            rows[(model, arm, ref)], task_deltas[(model, arm, ref)] = [], []
+            elif sorted(runs) != keys:
+                first = f"{tasks[0]}/{languages[tasks[0]][0]}"
+                raise ValueError(f"{task}/{lang} has statistics of runs {_describe(runs)} but {first} of "
+                                 f"{_describe(keys)}; every task and language needs the same (model, arm, seed) runs")
+            per_language.append(language_scores([runs[key] for key in keys], task, lang, resamples, seed))
+        scores = _task_scores(languages[task], per_language)
         position = {key: i for i, key in enumerate(keys)}
-        scores = task_scores([runs[key] for key in keys], languages[task], task, resamples, seed)
         for (model, arm, ref), (system_draws, reference_draws) in draws.items():
             system = [position[(model, arm, s)] for s in seeds[(model, arm)]]
             reference = [position[(model, ref, s)] for s in seeds[(model, ref)]]
@@ -255,7 +269,10 @@ def grid_deltas(load: Callable[[str], Mapping[RunKey, Mapping[str, ExampleStats]
     return out
 
 
-def _describe(seeds: Mapping[tuple[str, str], list[int]]) -> str:
+def _describe(runs: Iterable[RunKey]) -> str:
+    seeds: dict[tuple[str, str], list[int]] = {}
+    for model, arm, run_seed in sorted(runs):
+        seeds.setdefault((model, arm), []).append(run_seed)
     return ", ".join(f"{model}/{arm} seeds {s}" for (model, arm), s in seeds.items()) or "(none)"
 
 

@@ -155,11 +155,10 @@ def _check_dataset(config: dict, arm: str, data: Dataset) -> None:
     if data.source == "original" and data.lang != "en":
         raise ConfigError(f"config key {key}: {data.describe()}: source original is the English release; "
                           f"non-English data need source native or translated")
-    if data.source == "native" and data.lang not in task.native_languages:
+    if data.source == "native" and data.lang not in task.languages:
         has = f"it has {', '.join(task.native_languages)}" if task.native_languages else "it has none"
-        hint = "English is source original" if data.lang == "en" else "use source: translated"
         raise ConfigError(f"config key {key}: {data.task} has no native non-English training data in "
-                          f"{data.lang!r} ({has}); {hint}")
+                          f"{data.lang!r} ({has}); use source: translated")
     if data.source == "translated":
         if not task.family.translatable:
             raise ConfigError(f"config key {key}: {data.task} cannot be machine-translated: "
@@ -283,7 +282,7 @@ class Grid:
         datasets = self.arm_datasets(arm)
         if not datasets:
             return "baseline"
-        if any(get_task(d.task).family.name == "mlm" for d in datasets):
+        if any(get_task(d.task).family.head == "mlm" for d in datasets):
             return "mlm"
         return "english" if all(d.lang == "en" for d in datasets) else "multilingual"
 
@@ -337,6 +336,8 @@ class Grid:
             settings = {**self.config["intermediate"][data.task], "task": data.task}
             if data.max_examples is not None:
                 settings["max_examples"] = data.max_examples
+            if get_task(data.task).family.head == "mlm":
+                settings["seed"] = seed  # masks differ between seeds, like the rest of the data order
             config["tasks"][data.name] = settings
         return config
 

@@ -23,6 +23,7 @@ import logging
 from pathlib import Path
 
 import torch
+from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
 from transformers import AutoConfig, AutoModel, AutoTokenizer
@@ -137,8 +138,6 @@ class MaskedLMHead(nn.Module):
 def _checkpoint_tensors(directory: Path, prefix: str) -> dict[str, torch.Tensor]:
     """The tensors whose names start with `prefix` in a safetensors checkpoint (single file or sharded), read
     without loading the rest of it."""
-    from safetensors import safe_open
-
     index = directory / "model.safetensors.index.json"
     if index.exists():
         weight_map = json.loads(index.read_text())["weight_map"]

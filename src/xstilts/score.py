@@ -90,9 +90,8 @@ def deltas(score_dirs: Iterable[Path], out_csv: Path, languages: Mapping[str, Se
         record = json.loads((directory / "task.json").read_text())
         by_task.setdefault(record["task"], {})[(record["model"], record["arm"], record["seed"])] = directory
 
-    def load(task: str) -> dict[tuple[str, str, int], dict[str, ExampleStats]]:
-        return {run: {lang: read_stats(directory / f"{lang}.stats.npz") for lang in languages[task]}
-                for run, directory in by_task.get(task, {}).items()}
+    def load(task: str, lang: str) -> dict[tuple[str, str, int], ExampleStats]:
+        return {run: read_stats(directory / f"{lang}.stats.npz") for run, directory in by_task.get(task, {}).items()}
 
     rows = grid_deltas(load, list(languages), delta_comparisons(arm_kinds, baseline), languages, resamples, seed)
     write_deltas(out_csv, rows)

@@ -106,18 +106,29 @@ def build_tiny_mt(out_dir: Path, seed: int = 0, steps: int = 600, sentences: int
         bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
         decoder_start_token_id=tokenizer.eos_token_id,
     )
-    model = M2M100ForConditionalGeneration(config)
-    # Cross-attention starts aligned: with identity query/key projections, decoder position t attends most to
-    # source position t through the sinusoidal positions both sides share (the target's language token sits
-    # where the source's does). Word-by-word alignment is then learned in hundreds of steps, not thousands.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a model this small trains fastest on one thread (and never spins on a busy machine)
+    try:
+        model = M2M100ForConditionalGeneration(config)
+        _initialize_aligned(model)
+        _train(model, examples, steps=steps, seed=seed, pad=tokenizer.pad_token_id, start=tokenizer.eos_token_id)
+    finally:
+        torch.set_num_threads(threads)
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
+
+
+def _initialize_aligned(model) -> None:
+    """Cross-attention starts aligned: with identity query/key projections, decoder position t attends most to
+    source position t through the sinusoidal positions both sides share (the target's language token sits where
+    the source's does). Word-by-word alignment is then learned in hundreds of steps, not thousands."""
+    import torch
+
     with torch.no_grad():
         for layer in model.model.decoder.layers:
             layer.encoder_attn.q_proj.weight.copy_(torch.eye(HIDDEN) * 3.0)
             layer.encoder_attn.k_proj.weight.copy_(torch.eye(HIDDEN))
-    _train(model, examples, steps=steps, seed=seed, pad=tokenizer.pad_token_id, start=tokenizer.eos_token_id)
-    model.save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    return out
 
 
 def encode_pairs(pairs: list[dict[str, str]], sp, vocab: dict[str, int], lang_ids: dict[str, int],

@@ -168,10 +168,15 @@ def grid_stats(seeds=(1, 2), n=400):
             for task, langs in TASKS.items()}
 
 
+def loader(stats):
+    """grid_deltas' load(task, lang) over {task: {run: {lang: statistics}}}."""
+    return lambda task, lang: {run: per_language[lang] for run, per_language in stats[task].items()}
+
+
 def test_grid_deltas_rows():
     stats = grid_stats()
     comparisons = [("mnli", "none"), ("mnli_mt", "none"), ("mnli_mt", "mnli"), ("absent", "none")]
-    rows = grid_deltas(stats.__getitem__, list(TASKS), comparisons, TASKS, resamples=200)
+    rows = grid_deltas(loader(stats), list(TASKS), comparisons, TASKS, resamples=200)
     keys = [(r["arm"], r["reference"], r["task"], r["lang"]) for r in rows]
     per_pair = [("xnli", "de"), ("xnli", "en"), ("xnli", "all"), ("tatoeba", "de"), ("tatoeba", "all"),
                 ("all", "all")]
@@ -192,17 +197,17 @@ def test_grid_deltas_rows():
 
 def test_grid_deltas_do_not_depend_on_the_other_runs():
     stats = grid_stats()
-    full = grid_deltas(stats.__getitem__, list(TASKS), [("mnli", "none"), ("mnli_mt", "mnli")], TASKS, 100)
+    full = grid_deltas(loader(stats), list(TASKS), [("mnli", "none"), ("mnli_mt", "mnli")], TASKS, 100)
     without = {t: {k: v for k, v in runs.items() if k[1] != "mnli_mt"} for t, runs in stats.items()}
-    alone = grid_deltas(without.__getitem__, list(TASKS), [("mnli", "none")], TASKS, 100)
+    alone = grid_deltas(loader(without), list(TASKS), [("mnli", "none")], TASKS, 100)
     assert alone == full[:len(alone)]
 
 
 def test_grid_deltas_need_the_same_runs_for_every_task():
     stats = grid_stats()
     del stats["tatoeba"][("m", "mnli", 2)]
-    with pytest.raises(ValueError, match="task tatoeba has statistics of runs .*m/mnli seeds \\[1\\].* but task xnli"):
-        grid_deltas(stats.__getitem__, list(TASKS), [("mnli", "none")], TASKS, 10)
+    with pytest.raises(ValueError, match=r"tatoeba/de has statistics of runs .*m/mnli seeds \[1\],.* but xnli/de of"):
+        grid_deltas(loader(stats), list(TASKS), [("mnli", "none")], TASKS, 10)
 
 
 def test_delta_comparisons():
@@ -241,7 +246,7 @@ def test_deltas_csv_from_score_directories(tmp_path):
     deltas(dirs, out, TASKS, kinds, "none", resamples=50, seed=0)
     rows = read_deltas(out)
     assert out.read_text().splitlines()[0] == ",".join(DELTA_FIELDS)
-    expected = grid_deltas(stats.__getitem__, list(TASKS), delta_comparisons(kinds, "none"), TASKS, 50, 0)
+    expected = grid_deltas(loader(stats), list(TASKS), delta_comparisons(kinds, "none"), TASKS, 50, 0)
     assert rows == expected
     assert {(r["arm"], r["reference"]) for r in rows} == {("mnli", "none"), ("mnli_mt", "none"),
                                                           ("mnli_mt", "mnli")}

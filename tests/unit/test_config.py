@@ -66,7 +66,8 @@ def test_shipped_configs_pass(config):
     for model in grid.models:
         for arm in grid.arms:
             arm_config = grid.arm_train_config(model, arm, seed=grid.seeds[0])
-            assert list(arm_config["tasks"]) == config["arms"][arm]["tasks"]
+            assert list(arm_config["tasks"]) == [d.name for d in grid.arm_datasets(arm)]
+            assert all(s["task"] == d.task for s, d in zip(arm_config["tasks"].values(), grid.arm_datasets(arm)))
             if arm_config["tasks"]:
                 assert {"lr", "epochs", "batch_size"} <= set(arm_config)
         for task in grid.finetuned_targets():

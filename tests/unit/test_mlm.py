@@ -123,16 +123,28 @@ def test_padded_batches_ignore_padding_in_the_loss(tokenizer):
         assert np.array_equal(row[: len(f["labels"])], f["labels"])
 
 
-def test_tokenizer_without_mask_token_is_refused(tokenizer, tmp_path):
+def t5_tokenizer(tokenizer, path, extra_ids):
     from transformers import T5Tokenizer
 
-    # mT5's layout (as tests/test_encoders.py builds it): <pad>, </s>, <unk>, the pieces; no <mask>
+    # mT5's layout (as tests/test_encoders.py builds it): <pad>, </s>, <unk>, the pieces, sentinels; no <mask>
     pieces = json.loads(tokenizer.backend_tokenizer.to_str())["model"]["vocab"]
     pieces = [(p, s) for p, s in pieces if p not in ("<s>", "<pad>", "</s>", "<unk>", "<mask>")]
-    t5 = T5Tokenizer(vocab=[("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)] + pieces, extra_ids=0)
-    t5.save_pretrained(tmp_path / "mt5-tiny")
-    t5 = load_tokenizer(tmp_path / "mt5-tiny")
-    with pytest.raises(ValueError, match=r"mt5-tiny has no mask token.*span corruption.*leave the masked-LM tasks"):
+    T5Tokenizer(vocab=[("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)] + pieces, extra_ids=extra_ids).save_pretrained(path)
+    return load_tokenizer(path)
+
+
+def test_mt5_masks_with_its_first_sentinel(tokenizer, tmp_path):
+    t5 = t5_tokenizer(tokenizer, tmp_path / "mt5-tiny", extra_ids=100)
+    assert t5.mask_token_id is None
+    sentinel = t5.convert_tokens_to_ids("<extra_id_0>")
+    features = FAMILY.featurize(sentences(40), t5, {"max_length": 32}, train=True)
+    masked = [f["input_ids"][i] for f in features for i in np.flatnonzero(np.asarray(f["labels"]) != -100)]
+    assert masked.count(sentinel) > 0.6 * len(masked)
+
+
+def test_tokenizer_without_mask_token_or_sentinel_is_refused(tokenizer, tmp_path):
+    t5 = t5_tokenizer(tokenizer, tmp_path / "t5-bare", extra_ids=0)
+    with pytest.raises(ValueError, match=r"t5-bare has no mask token and no <extra_id_0>.*leave the masked-LM tasks"):
         FAMILY.featurize(sentences(2), t5, {"max_length": 16}, train=True)
 
 

@@ -119,7 +119,7 @@ def test_missing_input_is_named(tmp_path):
         Recorder({}, inputs={"model": tmp_path / "nowhere"}).write(tmp_path / "out")
 
 
-def test_a_producers_manifest_stands_for_its_files(tmp_path, hashed):
+def test_a_producers_manifest_stands_for_its_files(tmp_path, hashed, caplog):
     files = {"model.safetensors": b"w" * 1000, "config.json": b"{}", "tok/spm.model": b"s"}
     out = make_tree(tmp_path / "model", files)
     Recorder({"seed": 1}).write(out)
@@ -134,6 +134,15 @@ def test_a_producers_manifest_stands_for_its_files(tmp_path, hashed):
     (out / "extra.txt").write_bytes(b"x")
     assert checksum(out) == expected_digest({**files, "extra.txt": b"x"})
     assert sorted(hashed) == ["config.json", "extra.txt", "model.safetensors", "spm.model"]
+    assert f"{out / FILENAME}: its outputs manifest does not match the files present" in caplog.text
+
+
+def test_a_record_without_outputs_leaves_the_files_to_be_hashed(tmp_path, caplog):
+    files = {"checkpoint-10/optimizer.pt": b"o"}
+    run_dir = make_tree(tmp_path / "run", files)
+    Recorder({}).write(run_dir, outputs=False, finished=False)
+    assert checksum(run_dir) == expected_digest(files)
+    assert "manifest" not in caplog.text
 
 
 def test_nested_manifests_are_used_for_their_subdirectories(tmp_path, hashed):
@@ -228,7 +237,8 @@ def test_gpus_are_listed_only_when_torch_is_already_imported(monkeypatch):
     assert provenance.hardware()["gpus"] is None
     cuda = types.SimpleNamespace(is_available=lambda: True, device_count=lambda: 2,
                                  get_device_name=lambda i: f"NVIDIA H100 #{i}")
-    monkeypatch.setitem(sys.modules, "torch", types.SimpleNamespace(cuda=cuda, version=types.SimpleNamespace(cuda="12.8")))
+    fake_torch = types.SimpleNamespace(cuda=cuda, version=types.SimpleNamespace(cuda="12.8"))
+    monkeypatch.setitem(sys.modules, "torch", fake_torch)
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0,1")
     monkeypatch.setenv("SLURM_JOB_ID", "4242")
     monkeypatch.setenv("SLURM_JOB_NODELIST", "gpu[01-02]")

@@ -16,8 +16,8 @@ the same records give the same masks whatever their order, subset or batch, so a
 the features of the interrupted one. `seed` is a task setting (default 0).
 
 The vocabulary-sized output layer is tied to the encoder's input embeddings (xstilts.model's "mlm" head),
-so `num_outputs` is None: the size is the encoder's, known once it is loaded. Models without a mask token
-(mT5, pretrained with span corruption) are refused with a clear error.
+so `num_outputs` is None: the size is the encoder's, known once it is loaded. mT5 has no mask token (it was
+pretrained with span corruption): its first sentinel, <extra_id_0>, masks instead.
 """
 
 from __future__ import annotations
@@ -101,14 +101,22 @@ class MaskedLM(Family):
         return features
 
 
+# T5-family vocabularies (mT5) have no <mask>: their pretraining replaces dropped spans by sentinels, the first
+# of which stands in for <mask> here (an encoder-side MLM objective; the head starts fresh, mT5 has no MLM head)
+T5_SENTINEL = "<extra_id_0>"
+
+
 def mask_token_id(tokenizer: Any) -> int:
-    """The tokenizer's <mask> id; a clear error for tokenizers without one (mT5 and other T5 models)."""
-    if tokenizer.mask_token_id is None:
-        raise ValueError(
-            f"tokenizer {getattr(tokenizer, 'name_or_path', '') or type(tokenizer).__name__} has no mask token: its "
-            f"model was not pretrained with masked language modelling (mT5 uses span corruption), so the MLM "
-            f"arm cannot train it; leave the masked-LM tasks (cc100) out of this model's arms")
-    return int(tokenizer.mask_token_id)
+    """The tokenizer's <mask> id, or mT5's first sentinel; a clear error for tokenizers with neither."""
+    if tokenizer.mask_token_id is not None:
+        return int(tokenizer.mask_token_id)
+    sentinel = tokenizer.convert_tokens_to_ids(T5_SENTINEL)
+    if sentinel is not None and sentinel != tokenizer.unk_token_id:
+        return int(sentinel)
+    raise ValueError(
+        f"tokenizer {getattr(tokenizer, 'name_or_path', '') or type(tokenizer).__name__} has no mask token and no "
+        f"{T5_SENTINEL} sentinel, so the MLM arm cannot mask its text; leave the masked-LM tasks (cc100) out of "
+        f"this model's arms")
 
 
 def _record_key(record_id: str) -> int:

@@ -1,0 +1,286 @@
+"""Machine translation of training data with the tiny offline M2M100 (xstilts.tiny_mt): shard jobs, resuming
+after an interruption, the quality report and its thresholds, the record handling of every family, and the
+command lines the rules run."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from xstilts.jsonl import read_jsonl, write_jsonl
+from xstilts.tasks import get_task
+from xstilts.translation import engine
+from xstilts.translation.engine import TranslationModelError, Translator, read_progress
+from xstilts.translation.records import UNTRANSLATED, UntranslatableError, assemble, plan_record
+from xstilts.translation.shard import QualityError, check_quality, select_shard, shard_order, translate_shard
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def tiny_mt(tmp_path_factory):
+    from xstilts.tiny_mt import build_tiny_mt
+
+    return build_tiny_mt(tmp_path_factory.mktemp("tiny-mt"))
+
+
+@pytest.fixture
+def settings(tiny_mt):
+    return {"model": "tiny", "family": "m2m100", "path": str(tiny_mt), "shard_size": 24, "num_beams": 2,
+            "max_length": 64}
+
+
+def run_shard(records, task, settings, out, shard=0, batch_size=8):
+    stats = translate_shard(records, task, "de", shard, settings, out / f"shard{shard}.jsonl",
+                            out / f"shard{shard}.stats.json", out / "checkpoints" / f"shard{shard}",
+                            batch_size=batch_size)
+    return list(read_jsonl(out / f"shard{shard}.jsonl")), stats
+
+
+# --- the tiny model ---------------------------------------------------------------------------------------------
+
+def test_tiny_model_translates_word_by_word_and_keeps_markers(tiny_mt, settings):
+    translator = Translator(settings, "en", "de", batch_size=4)
+    out = translator.translate(["the house sees the river .", "the small city walks [1987] quickly ."])
+    assert out["the house sees the river ."].split()[:3] == ["das", "haus", "sieht"]
+    assert "[1987]" in out["the small city walks [1987] quickly ."]
+    assert not any("__" in t for t in out.values())  # M2M100's language tokens are removed
+    back = Translator(settings, "de", "en", batch_size=4).translate(["das haus sieht den fluss ."])
+    assert back["das haus sieht den fluss ."].startswith("the house")
+
+
+def test_a_language_the_model_lacks_fails_at_load(settings):
+    with pytest.raises(TranslationModelError, match=r"translation model tiny \(.*\) has no language 'xx'"):
+        Translator(settings, "en", "xx")
+
+
+def test_marian_needs_its_direction():
+    with pytest.raises(TranslationModelError, match="has no language 'ru' .marian: no entry for 'ru' under models"):
+        engine.model_location({"family": "marian", "models": {"de": "a"}, "back_models": {}}, "en", "ru")
+    assert engine.model_location({"family": "marian", "models": {"de": "a"}}, "en", "de") == "a"
+
+
+# --- shard jobs ---------------------------------------------------------------------------------------------------
+
+def test_squad_shard(prepared, settings, tmp_path):
+    records, stats = run_shard(prepared("squad", "en", "train"), "squad", settings, tmp_path)
+    english = {r["id"]: r for r in read_jsonl(prepared("squad", "en", "train"))}
+    assert stats["records"] == 24 and stats["kept"] == len(records)
+    assert stats["kept"] + sum(stats["dropped"].values()) == 24
+    projection = stats["projection"]
+    assert projection["markers"] + projection["fuzzy"] == stats["kept"]
+    assert projection["markers"] >= 12  # the markers survive the tiny model most of the time
+    assert stats["segments"]["unique"] < stats["segments"]["total"]  # the question is translated once
+    assert stats["segments"]["translated"] == stats["segments"]["unique"]
+    same = 0
+    for record in records:
+        source = english[record["id"].removesuffix("-de")]
+        answer = record["answers"][0]
+        assert record["context"][answer["answer_start"]:][: len(answer["text"])] == answer["text"]
+        assert "[" not in record["context"] and "]" not in record["context"]
+        assert record["question"] == "Wann geschah es ?"
+        same += answer["text"] == source["answers"][0]["text"]
+    assert same >= 0.75 * len(records)  # the demo's answers are years, which the model mostly copies right
+    assert not (tmp_path / "checkpoints" / "shard0").exists()
+
+
+def test_shards_slice_one_seeded_order_and_keep_groups_together():
+    family = get_task("squad").family
+    records = [{"id": f"q{i}", "context": f"context {i // 3}", "question": "q", "answers": []} for i in range(30)]
+    order = shard_order(family, records)
+    assert sorted(order) == list(range(30))
+    assert order != list(range(30))
+    contexts = [records[i]["context"] for i in order]
+    assert all(len(set(contexts[k:k + 3])) == 1 for k in range(0, 30, 3))  # questions of a context stay together
+    shards = [select_shard(family, records, k, 7) for k in range(5)]
+    assert [r["id"] for s in shards for r in s] == [records[i]["id"] for i in order]
+    assert select_shard(family, records, 1, 7) == shards[1]  # deterministic
+
+
+def test_resume_after_an_interruption_translates_only_the_rest(prepared, settings, tmp_path, monkeypatch):
+    data = prepared("mnli", "en", "train")
+    reference, stats = run_shard(data, "mnli", settings, tmp_path / "reference")
+    batches = stats["generate_calls"]
+    assert batches == 6  # 48 unique segments, batches of 8
+
+    calls = []
+    original = Translator._generate_batch
+
+    def interrupted(self, rows):
+        if len(calls) == 2:
+            raise KeyboardInterrupt("killed at the time limit")
+        calls.append(len(rows))
+        return original(self, rows)
+
+    monkeypatch.setattr(Translator, "_generate_batch", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_shard(data, "mnli", settings, tmp_path / "run")
+    progress = tmp_path / "run" / "checkpoints" / "shard0" / "progress.jsonl"
+    assert len(read_progress(progress)) == 16
+    assert not (tmp_path / "run" / "shard0.jsonl").exists()
+
+    monkeypatch.setattr(Translator, "_generate_batch", original)
+    records, resumed = run_shard(data, "mnli", settings, tmp_path / "run")
+    assert resumed["generate_calls"] == batches - 2
+    assert resumed["segments"]["resumed"] == 16 and resumed["segments"]["translated"] == 32
+    assert records == reference  # and the result is the same as in one go
+
+
+def test_a_partly_written_progress_line_is_ignored(tmp_path):
+    path = tmp_path / "progress.jsonl"
+    path.write_text('{"source": "a", "translation": "b", "complete": true}\n{"source": "c", "transl')
+    assert list(read_progress(path)) == ["a"]
+    path.write_text('{"source": "a", "tr\n{"source": "c", "translation": "d"}\n')
+    with pytest.raises(ValueError, match="progress.jsonl:1: not a JSON object"):
+        read_progress(path)
+
+
+def test_quality_report_and_thresholds(prepared, settings, tmp_path):
+    data = prepared("mnli", "en", "train")
+    shards, stats = [], []
+    for k in (0, 1):
+        run_shard(data, "mnli", settings, tmp_path, shard=k)
+        shards.append(tmp_path / f"shard{k}.jsonl")
+        stats.append(tmp_path / f"shard{k}.stats.json")
+    report = tmp_path / "quality.json"
+    result = check_quality(shards, stats, "mnli", "de", settings,
+                           {"sample": 40, "min_kept_fraction": 0.5, "min_chrf": 20}, report)
+    assert json.loads(report.read_text()) == result
+    assert result["passed"] and result["records"] == 48 and result["shards"] == 2
+    assert result["chrf_sample"] == 40 and 20 < result["chrf"] <= 100
+    assert result["projection_rate"] is None  # no spans in MNLI
+
+    with pytest.raises(QualityError, match=r"translation of mnli into de fails the quality check: round-trip chrF "
+                                           r"[\d.]+ is below min_chrf 101"):
+        check_quality(shards, stats, "mnli", "de", settings, {"sample": 10, "min_chrf": 101}, report)
+    assert json.loads(report.read_text())["passed"] is False  # the report is written all the same
+
+    with pytest.raises(ValueError, match="unknown keys min_bleu"):
+        check_quality(shards, stats, "mnli", "de", settings, {"min_bleu": 3}, report)
+    write_jsonl(shards[1], [])
+    with pytest.raises(ValueError, match="shard1.jsonl: 0 records, but its statistics"):
+        check_quality(shards, stats, "mnli", "de", settings, {}, report)
+
+
+def test_squad_projection_threshold_fails_loudly(prepared, settings, tmp_path):
+    run_shard(prepared("squad", "en", "train"), "squad", {**settings, "shard_size": 8}, tmp_path)
+    with pytest.raises(QualityError, match=r"squad into de .*span projection rate [\d.]+ is below "
+                                           r"min_projection_rate 1.01"):
+        check_quality([tmp_path / "shard0.jsonl"], [tmp_path / "shard0.stats.json"], "squad", "de",
+                      {**settings, "shard_size": 8}, {"sample": 5, "min_projection_rate": 1.01}, tmp_path / "q.json")
+
+
+# --- record handling of every family (pure: a fake translation) ---------------------------------------------------
+
+def fake(segments):
+    """A stand-in translation that keeps markers where they are: upper case."""
+    return {s: s.upper() for s in segments}
+
+
+def translate_records(task, records, translate=fake, lang="de"):
+    family = get_task(task).family
+    plans = [plan_record(family, r, 200) for r in records]
+    translations = translate([s for p in plans for s in p.segments()])
+    return [assemble(family, p, translations, lang) for p in plans]
+
+
+def test_classification_pairs_and_single_sentences_keep_the_label():
+    (pair, _, _), = translate_records("mnli", [{"id": "1", "text_a": "The cat sat. It slept.", "text_b": "A cat.",
+                                                "label": "entailment"}])
+    assert pair == {"id": "1-de", "text_a": "THE CAT SAT. IT SLEPT.", "text_b": "A CAT.", "label": "entailment"}
+    (single, _, _), = translate_records("sst2", [{"id": "2", "text_a": "great film", "text_b": None, "label": "1"}])
+    assert single == {"id": "2-de", "text_a": "GREAT FILM", "text_b": None, "label": "1"}
+
+
+def test_multiple_choice_translates_context_question_and_every_choice():
+    record = {"id": "h", "context": "A man sits.", "question": "He", "choices": ["runs", "eats", "", "sleeps"],
+              "label": 3}
+    (out, _, _), = translate_records("hellaswag", [record])
+    assert out == {"id": "h-de", "context": "A MAN SITS.", "question": "HE", "choices": ["RUNS", "EATS", "", "SLEEPS"],
+                   "label": 3}
+    csqa = {"id": "c", "context": "", "question": "Where?", "choices": ["a", "b", "c", "d", "e"], "label": 0}
+    (out, _, _), = translate_records("commonsenseqa", [csqa])
+    assert out["context"] == "" and out["choices"] == ["A", "B", "C", "D", "E"]
+
+
+def test_span_qa_with_and_without_an_answer():
+    context = "The tower [of Paris] was built in 1889. It is tall."
+    records = [
+        {"id": "a", "title": "t", "context": context, "question": "When?",
+         "answers": [{"text": "1889", "answer_start": context.index("1889")}]},
+        {"id": "b", "title": "t", "context": context, "question": "Who?", "answers": []},
+    ]
+    family = get_task("squad_v2").family
+    plans = [plan_record(family, r, 200) for r in records]
+    assert plans[0].parts["context"] == ["The tower (of Paris) was built in [1889].", "It is tall."]
+    assert plans[0].parts["answer"] == ["1889"]
+    assert plans[1].parts["context"] == ["The tower (of Paris) was built in 1889.", "It is tall."]
+    assert len({s for p in plans for s in p.segments()}) == 6  # "It is tall." once
+    (answered, _, how), (unanswerable, _, _) = translate_records("squad_v2", records)
+    assert how == "markers"
+    assert answered["context"] == "THE TOWER (OF PARIS) WAS BUILT IN 1889. IT IS TALL."
+    assert answered["answers"] == [{"text": "1889", "answer_start": 34}]
+    assert unanswerable["answers"] == [] and unanswerable["context"] == "THE TOWER (OF PARIS) WAS BUILT IN 1889. IT IS TALL."
+
+
+def test_languages_without_spaces_join_sentences_directly():
+    (out, _, _), = translate_records("mnli", [{"id": "1", "text_a": "One. Two.", "text_b": "x", "label": "neutral"}],
+                                     lang="zh")
+    assert out["text_a"] == "ONE.TWO."
+
+
+def test_records_whose_text_comes_back_empty_are_dropped():
+    record = {"id": "1", "text_a": "One.", "text_b": "Two.", "label": "neutral"}
+    (out, reason, _), = translate_records("mnli", [record], translate=lambda segs: {s: "" for s in segs})
+    assert out is None and reason == UNTRANSLATED
+
+
+def test_tagging_is_not_translatable_and_says_why(tmp_path):
+    family = get_task("ccg").family
+    with pytest.raises(UntranslatableError, match="tagging data cannot be machine-translated: its labels are per "
+                                                  "token"):
+        plan_record(family, {"id": "1", "tokens": ["a"], "tags": ["0"]}, 200)
+    path = tmp_path / "ccg.jsonl"
+    write_jsonl(path, [{"id": "1", "tokens": ["a"], "tags": ["0"]}])
+    settings = {"family": "m2m100", "path": str(tmp_path / "no-model"), "shard_size": 10}
+    with pytest.raises(UntranslatableError, match="task ccg: tagging data cannot"):  # before any model is loaded
+        translate_shard(path, "ccg", "de", 0, settings, tmp_path / "o.jsonl", tmp_path / "s.json", tmp_path / "c")
+
+
+def test_unknown_settings_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="translation settings: unknown keys beams"):
+        translate_shard(tmp_path / "x.jsonl", "mnli", "de", 0, {"family": "nllb", "beams": 4}, tmp_path / "o",
+                        tmp_path / "s", tmp_path / "c")
+
+
+# --- the command lines the rules run ------------------------------------------------------------------------------
+
+def cli(*args):
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    return subprocess.run([sys.executable, "-m", "xstilts", *map(str, args)], capture_output=True, text=True, env=env)
+
+
+def test_command_lines(prepared, settings, tiny_mt, tmp_path):
+    entry = {k: v for k, v in settings.items() if k != "path"}  # the model comes from --model, as in the rules
+    entry["hf_id"] = "tiny/never-downloaded"
+    done = cli("translate", "--task", "mnli", "--lang", "de", "--shard", 1, "--input", prepared("mnli", "en", "train"),
+               "--model", tiny_mt, "--settings", json.dumps(entry), "--batch-size", 16, "--output",
+               tmp_path / "s1.jsonl", "--stats", tmp_path / "s1.stats.json", "--checkpoints", tmp_path / "ck")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert len(list(read_jsonl(tmp_path / "s1.jsonl"))) == json.loads((tmp_path / "s1.stats.json").read_text())["kept"]
+
+    failed = cli("translation-quality", "--task", "mnli", "--lang", "de", "--shards", tmp_path / "s1.jsonl",
+                 "--stats", tmp_path / "s1.stats.json", "--model", tiny_mt, "--settings", json.dumps(entry),
+                 "--quality", json.dumps({"sample": 10, "min_kept_fraction": 1.5}), "--report", tmp_path / "q.json")
+    assert failed.returncode == 1
+    assert "error: translation of mnli into de fails the quality check: kept fraction 1.000 is below " \
+           "min_kept_fraction 1.5" in failed.stderr
+
+    wrong = cli("translate", "--task", "mnli", "--lang", "xx", "--shard", 0, "--input", prepared("mnli", "en", "train"),
+                "--model", tiny_mt, "--settings", json.dumps(entry), "--output", tmp_path / "x.jsonl", "--stats",
+                tmp_path / "x.json", "--checkpoints", tmp_path / "ckx")
+    assert wrong.returncode == 1
+    assert "error: translation model tiny (tiny/never-downloaded) has no language 'xx'" in wrong.stderr
