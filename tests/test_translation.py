@@ -4,6 +4,7 @@ command lines the rules run."""
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +21,17 @@ from xstilts.translation.shard import QualityError, check_quality, select_shard,
 REPO = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """The tiny model runs fastest on one thread; more threads spin-wait on a busy machine."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="session")
 def tiny_mt(tmp_path_factory):
     from xstilts.tiny_mt import build_tiny_mt
@@ -29,7 +41,7 @@ def tiny_mt(tmp_path_factory):
 
 @pytest.fixture
 def settings(tiny_mt):
-    return {"model": "tiny", "family": "m2m100", "path": str(tiny_mt), "shard_size": 24, "num_beams": 2,
+    return {"model": "tiny", "family": "m2m100", "path": str(tiny_mt), "shard_size": 24, "num_beams": 1,
             "max_length": 64}
 
 
@@ -43,7 +55,7 @@ def run_shard(records, task, settings, out, shard=0, batch_size=8):
 # --- the tiny model ---------------------------------------------------------------------------------------------
 
 def test_tiny_model_translates_word_by_word_and_keeps_markers(tiny_mt, settings):
-    translator = Translator(settings, "en", "de", batch_size=4)
+    translator = Translator({**settings, "num_beams": 2}, "en", "de", batch_size=4)
     out = translator.translate(["the house sees the river .", "the small city walks [1987] quickly ."])
     assert out["the house sees the river ."].split()[:3] == ["das", "haus", "sieht"]
     assert "[1987]" in out["the small city walks [1987] quickly ."]
@@ -61,6 +73,76 @@ def test_marian_needs_its_direction():
     with pytest.raises(TranslationModelError, match="has no language 'ru' .marian: no entry for 'ru' under models"):
         engine.model_location({"family": "marian", "models": {"de": "a"}, "back_models": {}}, "en", "ru")
     assert engine.model_location({"family": "marian", "models": {"de": "a"}}, "en", "de") == "a"
+
+
+def tiny_random(family):
+    """A random-weight model and a character-level tokenizer of `family`'s kind (no training, no download)."""
+    import torch
+    from transformers import (M2M100Config, M2M100ForConditionalGeneration, NllbTokenizer, T5Config,
+                              T5ForConditionalGeneration, T5Tokenizer)
+
+    pieces = ["▁"] + [p for c in "abcdefghijklmnopqrstuvwxyz." for p in (c, "▁" + c)]
+    torch.manual_seed(0)
+    if family == "nllb":
+        tokenizer = NllbTokenizer(vocab={"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3,
+                                         **{p: 4 + i for i, p in enumerate(pieces)}}, merges=[])
+        config = M2M100Config(vocab_size=len(tokenizer), d_model=16, encoder_layers=1, decoder_layers=1,
+                              encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=32,
+                              decoder_ffn_dim=32, pad_token_id=1, bos_token_id=0, eos_token_id=2,
+                              decoder_start_token_id=2)
+        return M2M100ForConditionalGeneration(config), tokenizer
+    tokenizer = T5Tokenizer(vocab=[("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)] + [(p, -1.0) for p in pieces],
+                            extra_ids=0)
+    tokenizer.add_tokens(["<2de>", "<2en>"], special_tokens=True)
+    config = T5Config(vocab_size=len(tokenizer), d_model=16, d_kv=8, d_ff=32, num_layers=1, num_heads=2,
+                      decoder_start_token_id=0, pad_token_id=0, eos_token_id=1)
+    return T5ForConditionalGeneration(config), tokenizer
+
+
+def recorded_generate(model):
+    calls = []
+    original = model.generate
+
+    def generate(**kwargs):
+        calls.append(kwargs)
+        return original(**kwargs)
+
+    model.generate = generate
+    return calls
+
+
+def test_nllb_forces_the_flores_code_and_removes_language_tokens():
+    model, tokenizer = tiny_random("nllb")
+    settings = {"family": "nllb", "hf_id": "tiny/nllb", "num_beams": 1, "max_length": 8}
+    translator = Translator(settings, "en", "de", model=model, tokenizer=tokenizer)
+    calls = recorded_generate(model)
+    out = translator.translate(["the house .", "a cat ."])
+    deu, eng = tokenizer.convert_tokens_to_ids("deu_Latn"), tokenizer.convert_tokens_to_ids("eng_Latn")
+    assert calls[0]["forced_bos_token_id"] == deu
+    assert calls[0]["input_ids"][:, 0].tolist() == [eng, eng]  # NLLB's source language prefix
+    assert not any(code in text for text in out.values() for code in ("deu_Latn", "eng_Latn"))
+    with pytest.raises(TranslationModelError, match=r"translation model tiny/nllb has no language 'qu'"):
+        Translator(settings, "en", "qu", model=model, tokenizer=tokenizer)
+
+
+def test_madlad_prefixes_the_target_language_and_checks_its_token():
+    model, tokenizer = tiny_random("madlad")
+    settings = {"family": "madlad", "hf_id": "tiny/madlad", "num_beams": 2, "max_length": 8}
+    translator = Translator(settings, "en", "de", model=model, tokenizer=tokenizer)
+    calls = recorded_generate(model)
+    translator.translate(["the house ."])
+    assert calls[0]["input_ids"][0, 0].item() == tokenizer.convert_tokens_to_ids("<2de>")
+    assert "forced_bos_token_id" not in calls[0]
+    with pytest.raises(TranslationModelError, match=r"has no language 'fr': its tokenizer lacks the token <2fr>"):
+        Translator(settings, "en", "fr", model=model, tokenizer=tokenizer)
+
+
+def test_batches_are_length_sorted_within_the_limits(settings, tiny_mt):
+    translator = Translator(settings, "en", "de", batch_size=3, batch_tokens=40)
+    lengths = [5, 30, 7, 12, 12, 3, 9]
+    batches = translator.batches(lengths)
+    assert [[lengths[i] for i in b] for b in batches] == [[30], [12, 12, 9], [7, 5, 3]]
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
 
 
 # --- shard jobs ---------------------------------------------------------------------------------------------------
@@ -118,11 +200,16 @@ def test_resume_after_an_interruption_translates_only_the_rest(prepared, setting
     monkeypatch.setattr(Translator, "_generate_batch", interrupted)
     with pytest.raises(KeyboardInterrupt):
         run_shard(data, "mnli", settings, tmp_path / "run")
-    progress = tmp_path / "run" / "checkpoints" / "shard0" / "progress.jsonl"
+    (progress,) = (tmp_path / "run" / "checkpoints" / "shard0").glob("progress-*.jsonl")
     assert len(read_progress(progress)) == 16
     assert not (tmp_path / "run" / "shard0.jsonl").exists()
 
     monkeypatch.setattr(Translator, "_generate_batch", original)
+    # a changed setting does not reuse the interrupted run's translations
+    shutil.copytree(tmp_path / "run" / "checkpoints", tmp_path / "changed" / "checkpoints")
+    _, changed = run_shard(data, "mnli", {**settings, "length_margin": 12}, tmp_path / "changed")
+    assert changed["segments"]["resumed"] == 0 and changed["generate_calls"] == batches
+
     records, resumed = run_shard(data, "mnli", settings, tmp_path / "run")
     assert resumed["generate_calls"] == batches - 2
     assert resumed["segments"]["resumed"] == 16 and resumed["segments"]["translated"] == 32
@@ -133,6 +220,8 @@ def test_a_partly_written_progress_line_is_ignored(tmp_path):
     path = tmp_path / "progress.jsonl"
     path.write_text('{"source": "a", "translation": "b", "complete": true}\n{"source": "c", "transl')
     assert list(read_progress(path)) == ["a"]
+    engine.drop_partial_line(path)  # before a resumed run appends to it
+    assert path.read_text() == '{"source": "a", "translation": "b", "complete": true}\n'
     path.write_text('{"source": "a", "tr\n{"source": "c", "translation": "d"}\n')
     with pytest.raises(ValueError, match="progress.jsonl:1: not a JSON object"):
         read_progress(path)
@@ -223,7 +312,8 @@ def test_span_qa_with_and_without_an_answer():
     assert how == "markers"
     assert answered["context"] == "THE TOWER (OF PARIS) WAS BUILT IN 1889. IT IS TALL."
     assert answered["answers"] == [{"text": "1889", "answer_start": 34}]
-    assert unanswerable["answers"] == [] and unanswerable["context"] == "THE TOWER (OF PARIS) WAS BUILT IN 1889. IT IS TALL."
+    assert unanswerable["answers"] == []
+    assert unanswerable["context"] == "THE TOWER (OF PARIS) WAS BUILT IN 1889. IT IS TALL."
 
 
 def test_languages_without_spaces_join_sentences_directly():
@@ -259,7 +349,7 @@ def test_unknown_settings_are_refused(tmp_path):
 # --- the command lines the rules run ------------------------------------------------------------------------------
 
 def cli(*args):
-    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "OMP_NUM_THREADS": "1"}
     return subprocess.run([sys.executable, "-m", "xstilts", *map(str, args)], capture_output=True, text=True, env=env)
 
 

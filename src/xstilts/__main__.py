@@ -30,7 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("out", type=Path)
     commands.add_parser("train", help="train a model (python -m xstilts train --help)")
     commands.add_parser("translate", help="translate one shard (python -m xstilts translate --help)")
-    commands.add_parser("translation-quality", help="check a translation (python -m xstilts translation-quality --help)")
+    commands.add_parser("translation-quality",
+                        help="check a translation (python -m xstilts translation-quality --help)")
     plan = commands.add_parser("plan", help="memory and GPU-hours of the configured grid, before submitting")
     plan.add_argument("--config", type=Path, default=Path("config.yaml"))
     args = parser.parse_args(argv)

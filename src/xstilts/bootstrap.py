@@ -130,10 +130,17 @@ def language_scores(stats: Sequence[ExampleStats], task: str, lang: str, resampl
     """Observed (runs,) and resampled (runs, resamples) headline scores of several runs on one language of a
     task, every run resampled with the same example weights."""
     observed = np.array([headline(scores_from_stats(s)) for s in stats])
-    aligned = _aligned(stats, f"{task}/{lang}")
-    units, width = aligned.shape[0], aligned.shape[2]
-    sums = resampled_sums(aligned.reshape(units, -1), resamples, _rng(seed, task, lang))
-    return observed, headline_scores(stats[0].kind, sums.reshape(resamples, len(stats), width)).T
+    aligned = _aligned(stats, f"{task}/{lang}")  # (units, runs, columns)
+    units, runs, width = aligned.shape
+    # columns equal in every run (the gold counts: totals, gold chunks or pairs, questions) are resampled once
+    shared = [c for c in range(width) if (aligned[:, :, c] == aligned[:, :1, c]).all()]
+    own = [c for c in range(width) if c not in shared]
+    matrix = np.concatenate([aligned[:, :, own].reshape(units, -1), aligned[:, 0, shared]], axis=1)
+    sums = resampled_sums(matrix, resamples, _rng(seed, task, lang))
+    per_run = np.empty((resamples, runs, width))
+    per_run[:, :, own] = sums[:, :runs * len(own)].reshape(resamples, runs, len(own))
+    per_run[:, :, shared] = sums[:, None, runs * len(own):]
+    return observed, headline_scores(stats[0].kind, per_run).T
 
 
 def task_scores(runs: Sequence[Mapping[str, ExampleStats]], languages: Sequence[str], task: str,

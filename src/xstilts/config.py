@@ -207,6 +207,11 @@ def _check_translation(config: dict, grid: "Grid") -> None:
 
     errors = []
     for name, langs in sorted(wanted.items()):
+        model = config["translation"]["models"][name]
+        if model["family"] == "marian" and "path" not in model:
+            errors.append(f"model {name}: marian models are one per direction; give a local `path` holding "
+                          f"<src>-<tgt>/ folders (en-de/, de-en/, ...)")
+            continue
         errors += mt_language_errors(name, config["translation"]["models"][name], sorted(langs))
     if errors:
         raise ConfigError("config key translation: " + "; ".join(errors))

@@ -5,6 +5,7 @@ layouts, plus the tiny offline model.
     <out>/mirror/<source>/<filename>   one file per raw source the demo needs, and <out>/mirror/SHA256SUMS
     <out>/corpus.txt                   all fixture text (the tiny model's SentencePiece is trained on it)
     <out>/tiny-xlmr/                   the tiny random-weight XLM-R
+    <out>/tiny-mt/                     a tiny M2M100 trained briefly on the demo's word lists (xstilts.tiny_mt)
 The pipeline "downloads" from the mirror with the same code that fetches the real URLs.
 
 The data are learnable by rules that hold in every language, so a trained model beats an untrained one and
@@ -281,9 +282,11 @@ def write_mirror(mirror: Path, files: dict[str, bytes]) -> None:
 
 def build_demo(out: Path, seed: int = 0) -> None:
     from .tiny import build_tiny_xlmr
+    from .tiny_mt import build_tiny_mt
 
     out = Path(out)
     write_mirror(out / "mirror", raw_files(seed))
     corpus = out / "corpus.txt"
     corpus.write_text("\n".join(corpus_lines(seed)) + "\n", encoding="utf-8")
     build_tiny_xlmr(corpus, out / "tiny-xlmr", seed=seed)
+    build_tiny_mt(out / "tiny-mt", seed=seed)

@@ -6,8 +6,8 @@ something to work on.
 The parallel text comes from xstilts.demo's word lists, whose entries are translations of each other position by
 position (WORDS["ru"] has no article, so it lines up with WORDS["en"][1:]: Russian drops "the"). A word-by-word
 "translation" between en, de and ru is learnable by a small model in seconds. Names and numbers (the demo's QA
-answers are years, its NLI labels are digits) are copied, and the demo's question is mapped as a whole. A third of
-the training sentences carry square brackets around a span of words, in the same place on both sides, so the
+answers are years, its NLI labels are digits) are copied, and the demo's question is mapped as a whole. About a
+third of the training sentences carry square brackets around a span of words, in the same place on both sides, so the
 model learns to carry the markers of mark-then-translate (xstilts.translation.project) through, most of the time.
 
 The model translates en -> de, en -> ru and back (de -> en, ru -> en, for the round-trip quality check), with
@@ -37,8 +37,8 @@ ALIGNED = list(zip(WORDS["en"], WORDS["de"], [""] * (len(WORDS["en"]) - len(WORD
 
 def parallel_sentences(seed: int = 0, n: int = 3000) -> list[dict[str, str]]:
     """`n` aligned sentences {"en": ..., "de": ..., "ru": ...} of 1-16 slots: demo words, names and numbers
-    (copied unchanged), ending in "." or the demo's question half of the time; in a third of them a span of up to
-    four slots is between square brackets on every side."""
+    (copied unchanged); one in ten ends with the demo's question and 45% with "."; in about a third a span of up
+    to four slots is between square brackets on every side."""
     rng = random.Random(seed)
     out = []
     for _ in range(n):
@@ -68,16 +68,14 @@ def parallel_sentences(seed: int = 0, n: int = 3000) -> list[dict[str, str]]:
     return out
 
 
-def build_tiny_mt(out_dir: Path, seed: int = 0, steps: int = 600, sentences: int = 3000) -> Path:
-    """Train the tiny M2M100 and save it (model, tokenizer) to `out_dir`, loadable offline with
-    AutoModelForSeq2SeqLM / AutoTokenizer. Deterministic for a given seed (and torch build); about 20 s of CPU."""
+def build_tiny_tokenizer(out_dir: Path, pairs: list[dict[str, str]]):
+    """An M2M100 tokenizer whose SentencePiece is trained on `pairs`, saved to `out_dir`; returns (tokenizer,
+    SentencePiece processor, vocabulary)."""
     import sentencepiece as spm
-    import torch
-    from transformers import M2M100Config, M2M100ForConditionalGeneration, M2M100Tokenizer
+    from transformers import M2M100Tokenizer
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    pairs = parallel_sentences(seed, sentences)
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp) / "corpus.txt"
         corpus.write_text("".join(p[lang] + "\n" for p in pairs for lang in LANGS), encoding="utf-8")
@@ -95,6 +93,18 @@ def build_tiny_mt(out_dir: Path, seed: int = 0, steps: int = 600, sentences: int
     (out / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
     tokenizer = M2M100Tokenizer(vocab_file=str(out / "vocab.json"), spm_file=str(out / "sentencepiece.bpe.model"),
                                 src_lang="en", tgt_lang="de")
+    return tokenizer, sp, vocab
+
+
+def build_tiny_mt(out_dir: Path, seed: int = 0, steps: int = 600, sentences: int = 3000) -> Path:
+    """Train the tiny M2M100 and save it (model, tokenizer) to `out_dir`, loadable offline with
+    AutoModelForSeq2SeqLM / AutoTokenizer. Deterministic for a given seed (and torch build); about 20 s of CPU."""
+    import torch
+    from transformers import M2M100Config, M2M100ForConditionalGeneration
+
+    out = Path(out_dir)
+    pairs = parallel_sentences(seed, sentences)
+    tokenizer, sp, vocab = build_tiny_tokenizer(out, pairs)
     examples = encode_pairs(pairs, sp, vocab, tokenizer.lang_code_to_id, tokenizer.eos_token_id)
 
     torch.manual_seed(seed)

@@ -73,4 +73,4 @@ def quality_main(argv: list[str]) -> int:
 
     return _run(check_quality, shard_outputs=args.shards, stats_files=args.stats, task=args.task, lang=args.lang,
                 settings=args.settings, quality=args.quality, report=args.report, model_dir=args.model,
-                batch_size=args.batch_size)
+                batch_size=args.batch_size, batch_tokens=args.batch_tokens)

@@ -67,10 +67,12 @@ def model_location(settings: dict, src: str, tgt: str, model_dir: str | Path | N
 class Translator:
     def __init__(self, settings: dict, src: str, tgt: str, model_dir: str | Path | None = None,
                  batch_size: int = DEFAULT_BATCH_SIZE, batch_tokens: int | None = None, device: str | None = None,
-                 fixed_length: bool = False):
+                 fixed_length: bool = False, model=None, tokenizer=None):
         """`settings`: the translation config entry ({family, hf_id | path, ...}) plus decoding settings
-        (num_beams, max_length, length_ratio, length_margin). `fixed_length` makes every output exactly as long
-        as the length limit (min = max new tokens): only for throughput benchmarks of random-weight models."""
+        (num_beams, max_length, length_ratio, length_margin). `model` and `tokenizer`, if given, are used as they
+        are (already on their device) instead of being loaded. `fixed_length` makes every output exactly as long as
+        the length limit (min = max new tokens): only for throughput benchmarks of random-weight models, which
+        never end a sentence."""
         import torch
         from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
@@ -86,15 +88,19 @@ class Translator:
         self.batch_size = batch_size
         self.batch_tokens = batch_tokens
         self.fixed_length = fixed_length
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        if self.device.type == "cuda":
-            dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        if model is not None:
+            self.model, self.tokenizer = model.eval(), tokenizer
+            self.device = next(model.parameters()).device
         else:
-            dtype = torch.float32
-        location = model_location(settings, src, tgt, model_dir)
-        log.info("loading %s from %s (%s -> %s) on %s, %s", self.name, location, src, tgt, self.device, dtype)
-        self.tokenizer = AutoTokenizer.from_pretrained(location)
-        self.model = AutoModelForSeq2SeqLM.from_pretrained(location, dtype=dtype).to(self.device).eval()
+            self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+            if self.device.type == "cuda":
+                dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+            else:
+                dtype = torch.float32
+            location = model_location(settings, src, tgt, model_dir)
+            log.info("loading %s from %s (%s -> %s) on %s, %s", self.name, location, src, tgt, self.device, dtype)
+            self.tokenizer = AutoTokenizer.from_pretrained(location)
+            self.model = AutoModelForSeq2SeqLM.from_pretrained(location, dtype=dtype).to(self.device).eval()
         self._set_languages(settings.get("languages") or {})
         self.generate_calls = 0
         self.incomplete: set[str] = set()
@@ -116,7 +122,8 @@ class Translator:
             try:
                 codes[lang] = mt_language_code(self.family, lang, extra)
             except ValueError as e:
-                raise TranslationModelError(f"translation model {self.name} has no language {lang!r} ({e})") from None
+                why = "" if str(e) == f"{self.family} has no language {lang!r}" else f" ({e})"
+                raise TranslationModelError(f"translation model {self.name} has no language {lang!r}{why}") from None
             if self._token_id(spelled(self.family, codes[lang])) is None:
                 raise TranslationModelError(f"translation model {self.name} has no language {lang!r}: its tokenizer "
                                             f"lacks the token {spelled(self.family, codes[lang])}")
@@ -209,6 +216,7 @@ class Translator:
         sink = None
         if progress is not None:
             Path(progress).parent.mkdir(parents=True, exist_ok=True)
+            drop_partial_line(Path(progress))
             sink = open(progress, "a", encoding="utf-8")
         started = time.perf_counter()
         try:
@@ -258,3 +266,13 @@ def read_progress(path: Path) -> dict[str, dict]:
             raise ValueError(f"{path}:{number}: not a JSON object; delete the file to translate from scratch") from None
         entries[entry["source"]] = entry
     return entries
+
+
+def drop_partial_line(path: Path) -> None:
+    """Cut a last line left unfinished by a crash, so that lines appended later stay whole."""
+    if not path.exists():
+        return
+    with open(path, "rb+") as f:
+        data = f.read()
+        if data and not data.endswith(b"\n"):
+            f.truncate(data.rfind(b"\n") + 1)

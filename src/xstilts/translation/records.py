@@ -5,7 +5,8 @@ are put back into a record of the same family. Pure and torch-free.
   multiple_choice  context, question and each choice; the label (an index) is kept
   span_qa          the context with markers around the first answer (xstilts.translation.project), the question,
                    and the answer on its own (for the fuzzy fallback); the answer is then read off the markers.
-                   Unanswerable questions (SQuAD v2.0, no answers) are translated without markers.
+                   Unanswerable questions (SQuAD v2.0, no answers) are translated without markers; of several
+                   answers (evaluation data), only the first is kept.
   tagging, ...     not translatable: the family says why (`Family.untranslatable_reason`)
 
 Every text is split into sentences (a language-agnostic rule: ., !, ? or their CJK forms, then a space and no

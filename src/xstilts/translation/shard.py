@@ -11,6 +11,7 @@ fails), so a job killed at its time limit resumes where it stopped.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import random
@@ -101,13 +102,18 @@ def translate_shard(records_path: Path, task: str, lang: str, shard: int, settin
     log.info("%s -> %s shard %d: %d records, %d segments (%d unique)", task, lang, shard, len(records),
              len(segments), len(unique))
 
-    progress = Path(checkpoints) / "progress.jsonl"
+    # keyed by everything that shapes a translation, so a changed setting never resumes stale translations
+    fingerprint = hashlib.sha256(json.dumps([settings, str(model_dir)], sort_keys=True).encode()).hexdigest()[:16]
+    progress = Path(checkpoints) / f"progress-{fingerprint}.jsonl"
     translator = None
     translations: dict[str, str] = {}
+    loaded = translated = time.perf_counter()
     if unique:
         translator = Translator(settings, "en", lang, model_dir=model_dir, batch_size=batch_size,
                                 batch_tokens=batch_tokens)
+        loaded = time.perf_counter()
         translations = translator.translate(unique, progress)
+        translated = time.perf_counter()
     incomplete = translator.incomplete if translator else set()
 
     kept, dropped = [], {}
@@ -138,8 +144,8 @@ def translate_shard(records_path: Path, task: str, lang: str, shard: int, settin
         "segments": {"total": len(segments), "unique": len(unique), "translated": translated_now,
                      "resumed": translator.resumed if translator else 0, "incomplete": len(incomplete)},
         "generate_calls": translator.generate_calls if translator else 0,
-        "seconds": round(seconds, 3),
-        "segments_per_second": round(translated_now / seconds, 3) if seconds > 0 else None,
+        "seconds": round(seconds, 3), "translate_seconds": round(translated - loaded, 3),
+        "segments_per_second": round(translated_now / (translated - loaded), 3) if translated > loaded else None,
         "sample": [list(pair) for pair in sample],
     }
     write_json(stats_output, stats)
@@ -152,7 +158,7 @@ def translate_shard(records_path: Path, task: str, lang: str, shard: int, settin
 
 def check_quality(shard_outputs: list[Path], stats_files: list[Path], task: str, lang: str, settings: dict,
                   quality: dict, report: Path, model_dir: Path | None = None,
-                  batch_size: int = DEFAULT_BATCH_SIZE) -> dict:
+                  batch_size: int = DEFAULT_BATCH_SIZE, batch_tokens: int | None = None) -> dict:
     """The quality report of a translated (task, language) over all its shards, written to `report`: kept and
     dropped counts, span-projection success, and round-trip chrF (sacrebleu) of a seeded sample of translated
     segments sent back to English with the same model. Raises QualityError, naming the task, language, measured
@@ -202,7 +208,7 @@ def check_quality(shard_outputs: list[Path], stats_files: list[Path], task: str,
     if sample:
         import sacrebleu
 
-        back = Translator(settings, lang, "en", model_dir=model_dir, batch_size=batch_size)
+        back = Translator(settings, lang, "en", model_dir=model_dir, batch_size=batch_size, batch_tokens=batch_tokens)
         translated = back.translate([t for _, t in sample])
         round_trip = [translated[t] for _, t in sample]
         chrf = sacrebleu.corpus_chrf(round_trip, [[s for s, _ in sample]]).score
