@@ -155,6 +155,27 @@ def report(grid: Grid) -> str:
     for model, job, hours in rows:
         lines.append(f"{model:<22} {job:<40} {hours:>10.1f}")
     lines.append(f"{'total':<63} {sum(h for *_, h in rows):>10.1f}")
+    lines += translation_volume(grid)
     for error in fit_errors(grid):
         lines.append(f"WARNING: {error}")
     return "\n".join(lines)
+
+
+def translation_volume(grid: Grid) -> list[str]:
+    """What the translated arms cost in translation work: jobs and English examples per (MT model, task)."""
+    translations = grid.translations()
+    if not translations:
+        return []
+    size = grid.config["translation"]["shard_size"]
+    by_pair: dict[tuple[str, str], list[int]] = {}
+    for data in translations:
+        english = get_task(data.task).train_examples or 0
+        shards = grid.translation_shards(data)
+        examples = min(shards * size, english) if english else shards * size
+        by_pair.setdefault((data.mt_model, data.task), []).append(examples)
+    lines = ["", f"Translation (shards of {size} English examples; one GPU job each, plus a quality job per language)"]
+    lines.append(f"{'MT model':<16} {'task':<16} {'languages':>9} {'examples each':>14} {'jobs':>6}")
+    for (mt, task), examples in sorted(by_pair.items()):
+        jobs = sum(-(-n // size) for n in examples) + len(examples)
+        lines.append(f"{mt:<16} {task:<16} {len(examples):>9} {max(examples):>14} {jobs:>6}")
+    return lines

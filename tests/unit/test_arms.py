@@ -158,3 +158,16 @@ def test_an_arm_cap_bounds_the_examples_per_epoch():
     assert len(hot) == 500
     share_b = sum(1 for task, _ in hot if task == "b") / len(hot)
     assert share_b > 100 / 1100  # a high temperature raises the small dataset's share above proportional
+
+
+def test_plan_shows_the_translation_volume(main):
+    from xstilts.plan import translation_volume
+
+    lines = translation_volume(checked(main))
+    rows = {tuple(line.split()[:2]): line.split()[2:] for line in lines[3:]}
+    # tt:mnli: 39,270 per language -> 8 shards of 5,000 in each of 10 languages, plus one quality job each
+    assert rows[("nllb-1.3b", "mnli")] == ["10", "40000", "90"]
+    assert rows[("nllb-1.3b", "hellaswag")] == ["10", "5000", "20"]
+    main["arms"] = {k: v for k, v in main["arms"].items() if not k.startswith(("tt:", "mix:"))}
+    main["grid"]["arms"] = [a for a in main["grid"]["arms"] if a in main["arms"]]
+    assert translation_volume(checked(main)) == []
