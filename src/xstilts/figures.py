@@ -51,7 +51,7 @@ def delta_heatmap(deltas: Iterable[dict], model: str, arm: str, reference: str, 
         raise ValueError(f"no deltas of {model}/{arm} against {reference} for tasks {', '.join(tasks)}")
     limit = float(np.nanmax(np.abs(values))) or 1.0
     rows, cols = values.shape
-    fig, ax = plt.subplots(figsize=(2.0 + 0.5 * cols, 1.4 + 0.45 * rows))
+    fig, ax = plt.subplots(figsize=(max(5.0, 2.0 + 0.5 * cols), 1.6 + 0.45 * rows))
     cmap = plt.get_cmap("RdBu").with_extremes(bad="white")
     image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, aspect="auto",
                       norm=TwoSlopeNorm(vcenter=0.0, vmin=-limit, vmax=limit))
@@ -67,7 +67,7 @@ def delta_heatmap(deltas: Iterable[dict], model: str, arm: str, reference: str, 
     ax.set_xticks(range(cols), columns, fontsize=8)
     ax.set_yticks(range(rows), [headers.get(t, t) for t in tasks], fontsize=8)
     ax.axvline(0.5, color="black", linewidth=0.8)  # the task average apart from the languages
-    ax.set_title(f"{model}: {arm} \u2212 {reference} (points; framed: 95% CI excludes 0)", fontsize=9)
+    ax.set_title(f"{model}: {arm} \u2212 {reference}\n(points; framed: 95% bootstrap CI excludes 0)", fontsize=9)
     fig.colorbar(image, ax=ax, fraction=0.03, pad=0.01).ax.tick_params(labelsize=7)
     fig.tight_layout()
     for path in outputs:

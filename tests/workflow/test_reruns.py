@@ -116,7 +116,7 @@ def test_an_arm_setting_reruns_that_arm_only(run):
         run.config["arms"][arm]["lr"] = old
         run.write_config()
     assert ("intermediate", f"models/intermediate/tiny-xlmr/{arm}/seed{SEED}") in own
-    assert {path.split("/")[2] for _, path in own} == {arm}  # every job is of that arm's chain
+    assert {path.split("/")[3] for _, path in own} == {arm}  # every job is of that arm's chain
     assert {rule for rule, _ in own} == {"intermediate", "finetune", "predict", "score"}
     assert {path.rsplit("/", 1)[1] for rule, path in own if rule == "predict"} == set(TARGETS)
     assert aggregate
