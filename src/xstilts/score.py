@@ -17,12 +17,15 @@ from .bootstrap import RESAMPLES, grid_deltas
 from .jsonl import write_json
 from .metrics import EXAMPLE_STATS, METRICS, ExampleStats, scores_from_stats, summarize_task
 from .predfiles import read_for_scoring
+from .provenance import write_provenance
 from .tables import write_deltas, write_scores
 from .tasks import get_task
 
 
 def score_run_task(task_name: str, languages: list[str], pred_dir: Path, gold_dir: Path, out_dir: Path,
-                   run: dict) -> dict:
+                   run: dict, rule: str | None = None) -> dict:
+    """Score files per language and task.json in `out_dir`, with a provenance.json naming the prediction and
+    gold directories it scored (by their checksums)."""
     task = get_task(task_name)
     metric = METRICS[task.metric]
     out_dir = Path(out_dir)
@@ -39,6 +42,8 @@ def score_run_task(task_name: str, languages: list[str], pred_dir: Path, gold_di
         write_json(out_dir / f"{lang}.json", {**run, "task": task_name, "lang": lang, "metrics": per_language[lang]})
     summary = summarize_task(per_language, qa=task.group == "qa")
     write_json(out_dir / "task.json", {**run, "task": task_name, "task_version": task.version, "summary": summary})
+    write_provenance(out_dir, {"task": task_name, "languages": languages, **run}, seed=run.get("seed"),
+                     inputs={"predictions": pred_dir, "gold": gold_dir}, rule=rule)
     return summary
 
 

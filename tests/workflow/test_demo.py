@@ -85,6 +85,21 @@ def test_intermediate_and_target_training_ran_deepspeed(demo_run):
     assert all('"deepspeed": "zero2"' in s.read_text() for s in summaries)
 
 
+def test_every_model_prediction_and_score_directory_carries_its_provenance(demo_run):
+    import json
+
+    run = "tiny-xlmr/mix:de-ru/seed1"
+    directories = [f"models/intermediate/{run}", f"models/finetuned/{run}/xnli", f"results/predictions/{run}/xnli",
+                   f"results/predictions/{run}/tatoeba", f"results/scores/{run}/xnli"]
+    for directory in directories:
+        record = json.loads((demo_run / directory / "provenance.json").read_text())
+        assert {"config", "seed", "packages", "git", "inputs", "started", "finished", "hardware"} <= set(record)
+        assert record["packages"]["xstilts"] and record["started"] <= record["finished"], directory
+        assert record["inputs"] and all(len(i["sha256"]) == 64 for i in record["inputs"].values()), directory
+    intermediate = json.loads((demo_run / directories[0] / "provenance.json").read_text())
+    assert intermediate["seed"] == 1 and set(intermediate["config"]["tasks"]) >= {"mnli-de", "squad-ru-mt"}
+
+
 def test_nothing_left_to_do_after_a_run(demo_run):
     result = snakemake(demo_run, "-n")
     assert "Nothing to be done" in result.stdout + result.stderr
