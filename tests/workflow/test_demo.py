@@ -1,6 +1,5 @@
 """The embedded demo through Snakemake, end to end: every stage, the official prediction layout, scores, table."""
 
-import os
 import re
 import subprocess
 import sys
@@ -8,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from demo_workflow import snakemake
 
 from xstilts.tables import read_scores
 
@@ -20,20 +20,6 @@ SUFFIX = {"xnli": "tsv", "panx": "tsv", "xquad": "json", "tatoeba": "tsv"}
 
 pytestmark = pytest.mark.workflow
 
-
-def snakemake(workdir, *args, check=True):
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
-    result = subprocess.run([*SNAKEMAKE, "--profile", "profiles/demo", "--directory", str(workdir), *args],
-                            cwd=REPO, capture_output=True, text=True, env=env, timeout=1800)
-    if check and result.returncode != 0:
-        raise AssertionError(f"snakemake {' '.join(args)} exited {result.returncode}:\n{result.stderr[-6000:]}")
-    return result
-
-
-@pytest.fixture(scope="module")
-def demo_run(demo_dir):
-    snakemake(demo_dir)
-    return demo_dir
 
 
 def test_table_has_every_arm_and_target(demo_run):

@@ -3,13 +3,11 @@ results/deltas.csv, both tables, the per-language delta heat maps, and `snakemak
 
 import base64
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from demo_workflow import snakemake
 
 from xstilts.config import BASELINE_ARM, load_config
 from xstilts.metrics import scores_from_stats
@@ -25,20 +23,6 @@ ENGLISH = [a for a in GRID.arms if GRID.arm_kind(a) == "english"]
 
 pytestmark = pytest.mark.workflow
 
-
-def snakemake(workdir, *args):
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
-    result = subprocess.run([sys.executable, "-m", "snakemake", "--profile", "profiles/demo", "--directory",
-                             str(workdir), *args], cwd=REPO, capture_output=True, text=True, env=env, timeout=1800)
-    if result.returncode != 0:
-        raise AssertionError(f"snakemake {' '.join(args)} exited {result.returncode}:\n{result.stderr[-6000:]}")
-    return result
-
-
-@pytest.fixture(scope="module")
-def demo_run(demo_dir):
-    snakemake(demo_dir)
-    return demo_dir
 
 
 def test_every_score_has_statistics_that_sum_to_it(demo_run):
