@@ -26,14 +26,16 @@ $(BIN)/.installed: envs/requirements.txt pyproject.toml
 
 install: $(BIN)/.installed
 
-$(DEMO)/tiny-xlmr/config.json: $(BIN)/.installed src/xstilts/demo.py src/xstilts/tiny.py
+$(DEMO)/.built: $(BIN)/.installed src/xstilts/demo.py src/xstilts/tiny.py src/xstilts/tiny_mt.py
 	$(BIN)/python -m xstilts demo-data $(DEMO)
+	@touch $@
 
-demo: $(DEMO)/tiny-xlmr/config.json
+demo: $(DEMO)/.built
 	@start=$$(date +%s); \
 	$(BIN)/snakemake --profile profiles/demo && \
 	echo "pipeline: $$(( $$(date +%s) - start )) s" && \
-	echo "table: $(DEMO)/paper/tables/xtreme.tex (scores: $(DEMO)/results/scores.csv)"
+	echo "tables: $(DEMO)/paper/tables/{xtreme,research_question}.tex, heat maps: $(DEMO)/paper/figures/" && \
+	echo "scores: $(DEMO)/results/scores.csv, deltas: $(DEMO)/results/deltas.csv"
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest -q -p no:cacheprovider
