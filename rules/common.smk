@@ -41,22 +41,27 @@ def prepared(task, lang, split):
     return f"data/prepared/{task}/{lang}/{split}.jsonl"
 
 
-def translated(data, shard):
-    return f"data/translated/{data.mt_model}/{data.task}/{data.lang}/shard{shard}.jsonl"
+def translated(data, shard, suffix="jsonl"):
+    """A translation shard's records (suffix jsonl) or its statistics (stats.json)."""
+    return f"data/translated/{data.mt_model}/{data.task}/{data.lang}/shard{shard}.{suffix}"
 
 
 def translation_report(data):
     return f"data/translated/{data.mt_model}/{data.task}/{data.lang}/quality.json"
 
 
-def dataset_files(data, arm_shards=True):
+def dataset_files(data):
     """The training files of one dataset of an arm: the prepared split, or the translated shards its size cap
-    covers (all shards the grid translates when arm_shards is False)."""
+    covers."""
     if data.source != "translated":
         return [prepared(data.task, data.lang, "train")]
-    size = config["translation"]["shard_size"]
-    shards = -(-data.max_examples // size) if arm_shards else GRID.translation_shards(data)
-    return [translated(data, k) for k in range(shards)]
+    return [translated(data, k) for k in range(GRID.dataset_shards(data))]
+
+
+def translation_files(wildcards, suffix):
+    """Every shard the grid translates for a translation job's (MT model, task, language)."""
+    data = translation_of(wildcards)
+    return [translated(data, k, suffix) for k in range(GRID.translation_shards(data))]
 
 
 def arm_data(arm):

@@ -47,8 +47,8 @@ rule translate:
 
 rule translation_quality:
     input:
-        shards=lambda wc: dataset_files(translation_of(wc), arm_shards=False),
-        stats=lambda wc: [f.replace(".jsonl", ".stats.json") for f in dataset_files(translation_of(wc), arm_shards=False)],
+        shards=lambda wc: translation_files(wc, "jsonl"),
+        stats=lambda wc: translation_files(wc, "stats.json"),
         model=lambda wc: mt_model_dir(wc.mt),
     output:
         "data/translated/{mt}/{task}/{lang}/quality.json",

@@ -212,7 +212,7 @@ def _check_translation(config: dict, grid: "Grid") -> None:
             errors.append(f"model {name}: marian models are one per direction; give a local `path` holding "
                           f"<src>-<tgt>/ folders (en-de/, de-en/, ...)")
             continue
-        errors += mt_language_errors(name, config["translation"]["models"][name], sorted(langs))
+        errors += mt_language_errors(name, model, sorted(langs))
     if errors:
         raise ConfigError("config key translation: " + "; ".join(errors))
 
@@ -291,13 +291,15 @@ class Grid:
             return "mlm"
         return "english" if all(d.lang == "en" for d in datasets) else "multilingual"
 
+    def dataset_shards(self, data: Dataset) -> int:
+        """The translation shards a translated dataset trains on: those its size cap covers."""
+        return math.ceil(data.max_examples / self.config["translation"]["shard_size"])
+
     def translation_shards(self, data: Dataset) -> int:
         """Shards of the English training set translated for `data`'s (model, task, language): fixed-size
         slices of one seeded order, so a larger cap anywhere in the grid only adds shards."""
-        size = self.config["translation"]["shard_size"]
-        caps = [d.max_examples for arm in self.arms for d in self.arm_datasets(arm)
-                if (d.source, d.mt_model, d.task, d.lang) == ("translated", data.mt_model, data.task, data.lang)]
-        return math.ceil(max(caps) / size)
+        return max(self.dataset_shards(d) for arm in self.arms for d in self.arm_datasets(arm)
+                   if (d.source, d.mt_model, d.task, d.lang) == ("translated", data.mt_model, data.task, data.lang))
 
     def translation_settings(self, mt_model: str) -> dict:
         """What shapes a translation's output (a tracked param of its jobs): the model entry, decoding and

@@ -167,15 +167,16 @@ def translation_volume(grid: Grid) -> list[str]:
     if not translations:
         return []
     size = grid.config["translation"]["shard_size"]
-    by_pair: dict[tuple[str, str], list[int]] = {}
+    by_pair: dict[tuple[str, str], list[tuple[int, int]]] = {}  # (shards, English examples) per language
     for data in translations:
         english = get_task(data.task).train_examples or 0
         shards = grid.translation_shards(data)
         examples = min(shards * size, english) if english else shards * size
-        by_pair.setdefault((data.mt_model, data.task), []).append(examples)
+        by_pair.setdefault((data.mt_model, data.task), []).append((shards, examples))
     lines = ["", f"Translation (shards of {size} English examples; one GPU job each, plus a quality job per language)"]
     lines.append(f"{'MT model':<16} {'task':<16} {'languages':>9} {'examples each':>14} {'jobs':>6}")
-    for (mt, task), examples in sorted(by_pair.items()):
-        jobs = sum(-(-n // size) for n in examples) + len(examples)
-        lines.append(f"{mt:<16} {task:<16} {len(examples):>9} {max(examples):>14} {jobs:>6}")
+    for (mt, task), languages in sorted(by_pair.items()):
+        jobs = sum(shards for shards, _ in languages) + len(languages)
+        examples = max(n for _, n in languages)
+        lines.append(f"{mt:<16} {task:<16} {len(languages):>9} {examples:>14} {jobs:>6}")
     return lines
