@@ -7,7 +7,8 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 from xstilts.config import BASELINE_ARM, check_config, check_config_files
-from xstilts.resources import launcher, predict_resources, stop_margin_option, train_resources, translate_resources
+from xstilts.resources import (convert_resources, launcher, predict_resources, stop_margin_option, train_resources,
+                               translate_resources)
 from xstilts.tasks import SOURCES, TASKS, get_task
 
 check_config_files(workflow.configfiles)
@@ -88,6 +89,17 @@ def translation_of(wildcards):
 
 def mt_model_dir(name):
     return config["translation"]["models"][name].get("path") or f"models/mt/{name}"
+
+
+def converted_mt_model(name):
+    """The CTranslate2 conversion of an MT model: an input of its translation jobs under that backend."""
+    if config["translation"].get("backend", "ctranslate2") != "ctranslate2":
+        return []
+    return f"models/mt-ctranslate2/{name}"
+
+
+def converted_option(wildcards, input):
+    return f"--converted {input.converted}" if input.converted else ""
 
 
 def task_code(*tasks):
@@ -180,6 +192,14 @@ def _translate_resource(key):
 
 def translate_resources_of_rule():
     return {key: _translate_resource(key) for key in ("runtime", "cpus_per_task", "mem_mb", "gres")}
+
+
+def _convert_resource(key):
+    return lambda wildcards, attempt: convert_resources(config["translation"], attempt)[key]
+
+
+def convert_resources_of_rule():
+    return {key: _convert_resource(key) for key in ("runtime", "cpus_per_task", "mem_mb")}
 
 
 def predict_resources_of_rule():

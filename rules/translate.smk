@@ -1,6 +1,7 @@
 # Machine translation of English training sets for the translated arms: one job per (MT model, task, language,
 # shard of translation.shard_size English examples), then a quality report per (MT model, task, language) that
-# gates training on it.
+# gates training on it. With backend ctranslate2 (the default) the model is converted once, and every job
+# decodes with the conversion (the tokenizer still comes from the transformers copy).
 
 
 rule mt_model:
@@ -18,10 +19,30 @@ rule mt_model:
         "../scripts/base_model.py"
 
 
+rule mt_model_ctranslate2:
+    input:
+        lambda wc: mt_model_dir(wc.mt),
+    output:
+        directory("models/mt-ctranslate2/{mt}"),
+    params:
+        family=lambda wc: config["translation"]["models"][wc.mt]["family"],
+    resources:
+        **convert_resources_of_rule(),
+    conda:
+        "../envs/xstilts.yaml"
+    log:
+        "logs/mt_model_ctranslate2/{mt}.log",
+    benchmark:
+        "benchmarks/mt_model_ctranslate2/{mt}.tsv"
+    shell:
+        "python -m xstilts convert-mt --model {input} --family {params.family} --output {output} > {log} 2>&1"
+
+
 rule translate:
     input:
         english=lambda wc: prepared(wc.task, "en", "train"),
         model=lambda wc: mt_model_dir(wc.mt),
+        converted=lambda wc: converted_mt_model(wc.mt),
         code=lambda wc: task_code(wc.task) + translation_code(),
     output:
         data="data/translated/{mt}/{task}/{lang}/shard{shard}.jsonl",
@@ -29,6 +50,7 @@ rule translate:
     params:
         settings=lambda wc: json.dumps(GRID.translation_settings(wc.mt), sort_keys=True),
         checkpoints="checkpoints/translate/{mt}/{task}/{lang}/shard{shard}",
+        converted=converted_option,
     resources:
         **translate_resources_of_rule(),
         mt_batch_size=config.get("translation", {}).get("batch_size", 64),  # speed only: not a rerun trigger
@@ -40,7 +62,7 @@ rule translate:
         "benchmarks/translate/{mt}/{task}/{lang}/shard{shard}.tsv"
     shell:
         "python -m xstilts translate --task {wildcards.task} --lang {wildcards.lang} --shard {wildcards.shard}"
-        " --input {input.english} --model {input.model} --settings {params.settings:q}"
+        " --input {input.english} --model {input.model} {params.converted} --settings {params.settings:q}"
         " --batch-size {resources.mt_batch_size} --output {output.data} --stats {output.stats}"
         " --checkpoints {params.checkpoints} > {log} 2>&1"
 
@@ -50,11 +72,13 @@ rule translation_quality:
         shards=lambda wc: translation_files(wc, "jsonl"),
         stats=lambda wc: translation_files(wc, "stats.json"),
         model=lambda wc: mt_model_dir(wc.mt),
+        converted=lambda wc: converted_mt_model(wc.mt),
     output:
         "data/translated/{mt}/{task}/{lang}/quality.json",
     params:
         settings=lambda wc: json.dumps(GRID.translation_settings(wc.mt), sort_keys=True),
         quality=lambda wc: json.dumps(GRID.translation_quality(), sort_keys=True),
+        converted=converted_option,
     resources:
         **translate_resources_of_rule(),
         mt_batch_size=config.get("translation", {}).get("batch_size", 64),
@@ -64,5 +88,6 @@ rule translation_quality:
         "logs/translation_quality/{mt}/{task}/{lang}.log",
     shell:
         "python -m xstilts translation-quality --task {wildcards.task} --lang {wildcards.lang}"
-        " --shards {input.shards} --stats {input.stats} --model {input.model} --settings {params.settings:q}"
+        " --shards {input.shards} --stats {input.stats} --model {input.model} {params.converted}"
+        " --settings {params.settings:q}"
         " --quality {params.quality:q} --batch-size {resources.mt_batch_size} --report {output} > {log} 2>&1"

@@ -39,34 +39,43 @@ def tiny_mt(tmp_path_factory):
     return build_tiny_mt(tmp_path_factory.mktemp("tiny-mt"))
 
 
-@pytest.fixture
-def settings(tiny_mt):
+@pytest.fixture(scope="session")
+def converted(tiny_mt, tmp_path_factory):
+    """The tiny model converted to CTranslate2 (the ctranslate2 backend's input)."""
+    from xstilts.translation.convert import convert_model
+
+    return convert_model(tiny_mt, tmp_path_factory.mktemp("ctranslate2") / "tiny-mt", "m2m100")[0]
+
+
+@pytest.fixture(params=["ctranslate2", "transformers"])
+def settings(request, tiny_mt):
+    """The tiny model's settings, once per backend (a test passes `converted`, which transformers ignores)."""
     return {"model": "tiny", "family": "m2m100", "path": str(tiny_mt), "shard_size": 24, "num_beams": 1,
-            "max_length": 64}
+            "max_length": 64, "backend": request.param}
 
 
-def run_shard(records, task, settings, out, shard=0, batch_size=8):
+def run_shard(records, task, settings, out, converted, shard=0, batch_size=8):
     stats = translate_shard(records, task, "de", shard, settings, out / f"shard{shard}.jsonl",
                             out / f"shard{shard}.stats.json", out / "checkpoints" / f"shard{shard}",
-                            batch_size=batch_size)
+                            converted_dir=converted, batch_size=batch_size)
     return list(read_jsonl(out / f"shard{shard}.jsonl")), stats
 
 
 # --- the tiny model ---------------------------------------------------------------------------------------------
 
-def test_tiny_model_translates_word_by_word_and_keeps_markers(tiny_mt, settings):
-    translator = Translator({**settings, "num_beams": 2}, "en", "de", batch_size=4)
+def test_tiny_model_translates_word_by_word_and_keeps_markers(settings, converted):
+    translator = Translator({**settings, "num_beams": 2}, "en", "de", converted_dir=converted, batch_size=4)
     out = translator.translate(["the house sees the river .", "the small city walks [1987] quickly ."])
     assert out["the house sees the river ."].split()[:3] == ["das", "haus", "sieht"]
     assert "[1987]" in out["the small city walks [1987] quickly ."]
     assert not any("__" in t for t in out.values())  # M2M100's language tokens are removed
-    back = Translator(settings, "de", "en", batch_size=4).translate(["das haus sieht den fluss ."])
+    back = Translator(settings, "de", "en", converted_dir=converted, batch_size=4).translate(["das haus sieht den fluss ."])
     assert back["das haus sieht den fluss ."].startswith("the house")
 
 
-def test_a_language_the_model_lacks_fails_at_load(settings):
+def test_a_language_the_model_lacks_fails_at_load(settings, converted):
     with pytest.raises(TranslationModelError, match=r"translation model tiny \(.*\) has no language 'xx'"):
-        Translator(settings, "en", "xx")
+        Translator(settings, "en", "xx", converted_dir=converted)
 
 
 def test_marian_needs_its_direction():
@@ -137,8 +146,8 @@ def test_madlad_prefixes_the_target_language_and_checks_its_token():
         Translator(settings, "en", "fr", model=model, tokenizer=tokenizer)
 
 
-def test_batches_are_length_sorted_within_the_limits(settings, tiny_mt):
-    translator = Translator(settings, "en", "de", batch_size=3, batch_tokens=40)
+def test_batches_are_length_sorted_within_the_limits(settings, converted):
+    translator = Translator(settings, "en", "de", converted_dir=converted, batch_size=3, batch_tokens=40)
     lengths = [5, 30, 7, 12, 12, 3, 9]
     batches = translator.batches(lengths)
     assert [[lengths[i] for i in b] for b in batches] == [[30], [12, 12, 9], [7, 5, 3]]
@@ -147,8 +156,8 @@ def test_batches_are_length_sorted_within_the_limits(settings, tiny_mt):
 
 # --- shard jobs ---------------------------------------------------------------------------------------------------
 
-def test_squad_shard(prepared, settings, tmp_path):
-    records, stats = run_shard(prepared("squad", "en", "train"), "squad", settings, tmp_path)
+def test_squad_shard(prepared, settings, converted, tmp_path):
+    records, stats = run_shard(prepared("squad", "en", "train"), "squad", settings, tmp_path, converted)
     english = {r["id"]: r for r in read_jsonl(prepared("squad", "en", "train"))}
     assert stats["records"] == 24 and stats["kept"] == len(records)
     assert stats["kept"] + sum(stats["dropped"].values()) == 24
@@ -182,9 +191,9 @@ def test_shards_slice_one_seeded_order_and_keep_groups_together():
     assert select_shard(family, records, 1, 7) == shards[1]  # deterministic
 
 
-def test_resume_after_an_interruption_translates_only_the_rest(prepared, settings, tmp_path, monkeypatch):
+def test_resume_after_an_interruption_translates_only_the_rest(prepared, settings, converted, tmp_path, monkeypatch):
     data = prepared("mnli", "en", "train")
-    reference, stats = run_shard(data, "mnli", settings, tmp_path / "reference")
+    reference, stats = run_shard(data, "mnli", settings, tmp_path / "reference", converted)
     batches = stats["generate_calls"]
     assert batches == 6  # 48 unique segments, batches of 8
 
@@ -199,7 +208,7 @@ def test_resume_after_an_interruption_translates_only_the_rest(prepared, setting
 
     monkeypatch.setattr(Translator, "_generate_batch", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        run_shard(data, "mnli", settings, tmp_path / "run")
+        run_shard(data, "mnli", settings, tmp_path / "run", converted)
     (progress,) = (tmp_path / "run" / "checkpoints" / "shard0").glob("progress-*.jsonl")
     assert len(read_progress(progress)) == 16
     assert not (tmp_path / "run" / "shard0.jsonl").exists()
@@ -207,10 +216,10 @@ def test_resume_after_an_interruption_translates_only_the_rest(prepared, setting
     monkeypatch.setattr(Translator, "_generate_batch", original)
     # a changed setting does not reuse the interrupted run's translations
     shutil.copytree(tmp_path / "run" / "checkpoints", tmp_path / "changed" / "checkpoints")
-    _, changed = run_shard(data, "mnli", {**settings, "length_margin": 12}, tmp_path / "changed")
+    _, changed = run_shard(data, "mnli", {**settings, "length_margin": 12}, tmp_path / "changed", converted)
     assert changed["segments"]["resumed"] == 0 and changed["generate_calls"] == batches
 
-    records, resumed = run_shard(data, "mnli", settings, tmp_path / "run")
+    records, resumed = run_shard(data, "mnli", settings, tmp_path / "run", converted)
     assert resumed["generate_calls"] == batches - 2
     assert resumed["segments"]["resumed"] == 16 and resumed["segments"]["translated"] == 32
     assert records == reference  # and the result is the same as in one go
@@ -227,16 +236,16 @@ def test_a_partly_written_progress_line_is_ignored(tmp_path):
         read_progress(path)
 
 
-def test_quality_report_and_thresholds(prepared, settings, tmp_path):
+def test_quality_report_and_thresholds(prepared, settings, converted, tmp_path):
     data = prepared("mnli", "en", "train")
     shards, stats = [], []
     for k in (0, 1):
-        run_shard(data, "mnli", settings, tmp_path, shard=k)
+        run_shard(data, "mnli", settings, tmp_path, converted, shard=k)
         shards.append(tmp_path / f"shard{k}.jsonl")
         stats.append(tmp_path / f"shard{k}.stats.json")
     report = tmp_path / "quality.json"
     result = check_quality(shards, stats, "mnli", "de", settings,
-                           {"sample": 40, "min_kept_fraction": 0.5, "min_chrf": 20}, report)
+                           {"sample": 40, "min_kept_fraction": 0.5, "min_chrf": 20}, report, converted_dir=converted)
     assert json.loads(report.read_text()) == result
     assert result["passed"] and result["records"] == 48 and result["shards"] == 2
     assert result["chrf_sample"] == 40 and 20 < result["chrf"] <= 100
@@ -244,7 +253,8 @@ def test_quality_report_and_thresholds(prepared, settings, tmp_path):
 
     with pytest.raises(QualityError, match=r"translation of mnli into de fails the quality check: round-trip chrF "
                                            r"[\d.]+ is below min_chrf 101"):
-        check_quality(shards, stats, "mnli", "de", settings, {"sample": 10, "min_chrf": 101}, report)
+        check_quality(shards, stats, "mnli", "de", settings, {"sample": 10, "min_chrf": 101}, report,
+                      converted_dir=converted)
     assert json.loads(report.read_text())["passed"] is False  # the report is written all the same
 
     with pytest.raises(ValueError, match="unknown keys min_bleu"):
@@ -254,12 +264,13 @@ def test_quality_report_and_thresholds(prepared, settings, tmp_path):
         check_quality(shards, stats, "mnli", "de", settings, {}, report)
 
 
-def test_squad_projection_threshold_fails_loudly(prepared, settings, tmp_path):
-    run_shard(prepared("squad", "en", "train"), "squad", {**settings, "shard_size": 8}, tmp_path)
+def test_squad_projection_threshold_fails_loudly(prepared, settings, converted, tmp_path):
+    run_shard(prepared("squad", "en", "train"), "squad", {**settings, "shard_size": 8}, tmp_path, converted)
     with pytest.raises(QualityError, match=r"squad into de .*span projection rate [\d.]+ is below "
                                            r"min_projection_rate 1.01"):
         check_quality([tmp_path / "shard0.jsonl"], [tmp_path / "shard0.stats.json"], "squad", "de",
-                      {**settings, "shard_size": 8}, {"sample": 5, "min_projection_rate": 1.01}, tmp_path / "q.json")
+                      {**settings, "shard_size": 8}, {"sample": 5, "min_projection_rate": 1.01}, tmp_path / "q.json",
+                      converted_dir=converted)
 
 
 # --- record handling of every family (pure: a fake translation) ---------------------------------------------------
@@ -356,21 +367,30 @@ def cli(*args):
 def test_command_lines(prepared, settings, tiny_mt, tmp_path):
     entry = {k: v for k, v in settings.items() if k != "path"}  # the model comes from --model, as in the rules
     entry["hf_id"] = "tiny/never-downloaded"
+    located = ["--model", tiny_mt]
+    if settings["backend"] == "ctranslate2":
+        conversion = cli("convert-mt", "--model", tiny_mt, "--family", "m2m100", "--output", tmp_path / "ct2")
+        assert conversion.returncode == 0, conversion.stderr[-3000:]
+        assert (tmp_path / "ct2" / "model.bin").is_file() and not (tmp_path / "ct2.partial").exists()
+        assert "model" in json.loads((tmp_path / "ct2" / "provenance.json").read_text())["inputs"]
+        located += ["--converted", tmp_path / "ct2"]
+        not_marian = cli("convert-mt", "--model", tiny_mt, "--family", "marian", "--output", tmp_path / "m")
+        assert not_marian.returncode == 1 and "no marian direction folders (<src>-<tgt>/" in not_marian.stderr
     done = cli("translate", "--task", "mnli", "--lang", "de", "--shard", 1, "--input", prepared("mnli", "en", "train"),
-               "--model", tiny_mt, "--settings", json.dumps(entry), "--batch-size", 16, "--output",
+               *located, "--settings", json.dumps(entry), "--batch-size", 16, "--output",
                tmp_path / "s1.jsonl", "--stats", tmp_path / "s1.stats.json", "--checkpoints", tmp_path / "ck")
     assert done.returncode == 0, done.stderr[-3000:]
     assert len(list(read_jsonl(tmp_path / "s1.jsonl"))) == json.loads((tmp_path / "s1.stats.json").read_text())["kept"]
 
     failed = cli("translation-quality", "--task", "mnli", "--lang", "de", "--shards", tmp_path / "s1.jsonl",
-                 "--stats", tmp_path / "s1.stats.json", "--model", tiny_mt, "--settings", json.dumps(entry),
+                 "--stats", tmp_path / "s1.stats.json", *located, "--settings", json.dumps(entry),
                  "--quality", json.dumps({"sample": 10, "min_kept_fraction": 1.5}), "--report", tmp_path / "q.json")
     assert failed.returncode == 1
     assert "error: translation of mnli into de fails the quality check: kept fraction 1.000 is below " \
            "min_kept_fraction 1.5" in failed.stderr
 
     wrong = cli("translate", "--task", "mnli", "--lang", "xx", "--shard", 0, "--input", prepared("mnli", "en", "train"),
-                "--model", tiny_mt, "--settings", json.dumps(entry), "--output", tmp_path / "x.jsonl", "--stats",
+                *located, "--settings", json.dumps(entry), "--output", tmp_path / "x.jsonl", "--stats",
                 tmp_path / "x.json", "--checkpoints", tmp_path / "ckx")
     assert wrong.returncode == 1
     assert "error: translation model tiny (tiny/never-downloaded) has no language 'xx'" in wrong.stderr

@@ -5,6 +5,7 @@
   demo-data   build the embedded demo's raw-file mirror and tiny model (see xstilts.demo)
   translate            translate one shard of an English training set (see xstilts.translation.cli)
   translation-quality  the quality report of a translated training set (see xstilts.translation.cli)
+  convert-mt           convert an MT model to CTranslate2, the translation backend (see xstilts.translation.cli)
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ def main(argv: list[str] | None = None) -> int:
         from .train import main as train_main
 
         return train_main(argv[1:])
-    if argv and argv[0] in ("translate", "translation-quality"):
-        from .translation.cli import quality_main, translate_main
+    if argv and argv[0] in ("translate", "translation-quality", "convert-mt"):
+        from .translation.cli import convert_main, quality_main, translate_main
 
-        return (translate_main if argv[0] == "translate" else quality_main)(argv[1:])
+        commands = {"translate": translate_main, "translation-quality": quality_main, "convert-mt": convert_main}
+        return commands[argv[0]](argv[1:])
     parser = argparse.ArgumentParser(prog="xstilts", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser("demo-data", help="build the demo's raw-file mirror and tiny model")
@@ -32,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("translate", help="translate one shard (python -m xstilts translate --help)")
     commands.add_parser("translation-quality",
                         help="check a translation (python -m xstilts translation-quality --help)")
+    commands.add_parser("convert-mt", help="convert an MT model to CTranslate2 (python -m xstilts convert-mt --help)")
     plan = commands.add_parser("plan", help="memory and GPU-hours of the configured grid, before submitting")
     plan.add_argument("--config", type=Path, default=Path("config.yaml"))
     args = parser.parse_args(argv)

@@ -197,7 +197,12 @@ def _check_arm(config: dict, arm: str) -> None:
 
 
 def _check_translation(config: dict, grid: "Grid") -> None:
-    """Every (model, language) the grid's arms translate into exists in that MT model, spelled our way."""
+    """Every (model, language) the grid's arms translate into exists in that MT model, spelled our way; the
+    compute type suits the backend."""
+    cfg = config.get("translation") or {}
+    if cfg.get("backend") == "transformers" and cfg.get("compute_type", "auto").startswith("int8"):
+        raise ConfigError(f"config key translation.compute_type: {cfg['compute_type']} needs backend ctranslate2 "
+                          f"(transformers runs auto, float32, float16 or bfloat16)")
     wanted: dict[str, set[str]] = {}
     for data in grid.translations():
         wanted.setdefault(data.mt_model, set()).add(data.lang)
@@ -306,6 +311,7 @@ class Grid:
         sharding. Batch size only changes speed, so it is not part of it."""
         cfg = self.config["translation"]
         return {"model": mt_model, **cfg["models"][mt_model], "shard_size": cfg["shard_size"],
+                "backend": cfg.get("backend", "ctranslate2"), "compute_type": cfg.get("compute_type", "auto"),
                 "num_beams": cfg.get("num_beams", 4), "max_length": cfg.get("max_length", 200)}
 
     def translation_quality(self) -> dict:

@@ -45,7 +45,7 @@ FORMAT = "xstilts-provenance/1"
 # Snakemake's mtime carrier inside directory outputs, touched after the job: not part of the content
 IGNORED_NAMES = frozenset({".snakemake_timestamp"})
 PACKAGES = ("xstilts", "torch", "transformers", "accelerate", "deepspeed", "tokenizers", "safetensors",
-            "datasets", "sentencepiece", "numpy", "snakemake", "sacrebleu", "faiss-cpu")
+            "datasets", "sentencepiece", "numpy", "snakemake", "sacrebleu", "ctranslate2", "faiss-cpu")
 SLURM_VARIABLES = {"job_id": "SLURM_JOB_ID", "node_list": "SLURM_JOB_NODELIST", "partition": "SLURM_JOB_PARTITION",
                    "ntasks": "SLURM_NTASKS"}
 GIT_TIMEOUT_S = 60

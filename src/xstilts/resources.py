@@ -67,3 +67,14 @@ def translate_resources(translation_cfg: dict, attempt: int) -> dict:
     if res.get("gpus", 1):
         out["gres"] = f"gpu:{res.get('gpus', 1)}"
     return out
+
+
+CONVERT_MINUTES = 60  # reading and rewriting a 3B model's weights takes minutes; more time on each retry
+
+
+def convert_resources(translation_cfg: dict, attempt: int) -> dict:
+    """Converting an MT model to CTranslate2: CPU only, the translation jobs' cores and memory (the weights are
+    held twice while they are rewritten)."""
+    res = translation_cfg.get("resources", {})
+    return {"runtime": CONVERT_MINUTES * attempt, "cpus_per_task": res.get("cpus", 4),
+            "mem_mb": int(res.get("mem_gb", 32) * 1024)}

@@ -4,6 +4,10 @@
         --settings JSON --output SHARD.jsonl --stats SHARD.stats.json --checkpoints DIR [--batch-size N]
     python -m xstilts translation-quality --task T --lang L --shards S0.jsonl ... --stats S0.stats.json ... \
         --model MODEL_DIR --settings JSON --quality JSON --report quality.json [--batch-size N]
+    python -m xstilts convert-mt --model MODEL_DIR --family F --output CONVERTED_DIR
+
+The first two take --converted CONVERTED_DIR, the model as convert-mt wrote it, for the ctranslate2 backend
+(the default; the tokenizer still comes from --model).
 
 --settings is the model's config entry plus decoding and sharding settings (Grid.translation_settings), as
 JSON; --quality the thresholds (translation.quality). Batch size only changes speed. Errors a user can fix
@@ -24,6 +28,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lang", required=True, help="target language (XTREME's ISO code)")
     parser.add_argument("--model", type=Path, default=None,
                         help="local copy of the MT model (default: the settings' path or hf_id)")
+    parser.add_argument("--converted", type=Path, default=None,
+                        help="the model converted to CTranslate2 (convert-mt), for the ctranslate2 backend")
     parser.add_argument("--settings", type=json.loads, required=True, help="model entry and decoding settings (JSON)")
     parser.add_argument("--batch-size", type=int, default=64, help="segments per generate call")
     parser.add_argument("--batch-tokens", type=int, default=None, help="at most this many padded subwords per batch")
@@ -57,7 +63,8 @@ def translate_main(argv: list[str]) -> int:
 
     return _run(translate_shard, records_path=args.input, task=args.task, lang=args.lang, shard=args.shard,
                 settings=args.settings, output=args.output, stats_output=args.stats, checkpoints=args.checkpoints,
-                model_dir=args.model, batch_size=args.batch_size, batch_tokens=args.batch_tokens)
+                model_dir=args.model, converted_dir=args.converted, batch_size=args.batch_size,
+                batch_tokens=args.batch_tokens)
 
 
 def quality_main(argv: list[str]) -> int:
@@ -73,4 +80,17 @@ def quality_main(argv: list[str]) -> int:
 
     return _run(check_quality, shard_outputs=args.shards, stats_files=args.stats, task=args.task, lang=args.lang,
                 settings=args.settings, quality=args.quality, report=args.report, model_dir=args.model,
-                batch_size=args.batch_size, batch_tokens=args.batch_tokens)
+                converted_dir=args.converted, batch_size=args.batch_size, batch_tokens=args.batch_tokens)
+
+
+def convert_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="xstilts convert-mt", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", type=Path, required=True,
+                        help="local copy of the transformers model (marian: the folder of <src>-<tgt>/ models)")
+    parser.add_argument("--family", required=True, help="the model's family (nllb, m2m100, madlad, marian)")
+    parser.add_argument("--output", type=Path, required=True, help="where the CTranslate2 model goes")
+    args = parser.parse_args(argv)
+    from .convert import convert_model
+
+    return _run(convert_model, model_dir=args.model, output_dir=args.output, family=args.family)

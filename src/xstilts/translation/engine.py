@@ -1,8 +1,13 @@
-"""Batched, resumable translation of text segments with a seq2seq MT model (transformers).
+"""Batched, resumable translation of text segments with a seq2seq MT model.
 
 `Translator(settings, src, tgt)` loads the model of a translation config entry (xstilts.translation.languages
-names the families) on the GPU when there is one (bf16, or fp16 where bf16 is unsupported), else on the CPU
-(fp32), and `translate(segments, progress)` translates the unique segments:
+names the families) and `translate(segments, progress)` translates the unique segments:
+  - with one of two decoding backends (`backend` in the settings): "ctranslate2" (default), the model converted
+    by xstilts.translation.convert and run by CTranslate2, several times faster than `generate` on a CPU
+    (bench/translate_throughput.py), or "transformers", the model's own `generate`. On the GPU when there is
+    one, else the CPU; `compute_type` "auto" is bf16 on a GPU that has it (else fp16) for both backends, and on
+    a CPU int8 weights for ctranslate2 (its fast path) and fp32 for transformers; ctranslate2 also takes the
+    other quantized types (int8_float16, ...);
   - length-sorted (longest first, so a batch that does not fit in memory fails at once), in batches of at most
     `batch_size` segments and, if given, `batch_tokens` padded source subwords;
   - beam search (`num_beams`), at most `max_length` subwords per segment (source and output); a longer source is
@@ -34,6 +39,8 @@ DEFAULT_BATCH_SIZE = 64
 # repetition run every beam of a batch to max_length
 DEFAULT_LENGTH_RATIO = 3.0
 DEFAULT_LENGTH_MARGIN = 10
+BACKENDS = ("ctranslate2", "transformers")
+DEFAULT_BACKEND = "ctranslate2"
 
 
 class TranslationModelError(ValueError):
@@ -64,21 +71,70 @@ def model_location(settings: dict, src: str, tgt: str, model_dir: str | Path | N
     return str(settings.get("path") or settings["hf_id"])
 
 
+def converted_location(settings: dict, src: str, tgt: str, converted_dir: str | Path) -> str:
+    """Where the CTranslate2 conversion (xstilts.translation.convert) of the model for src -> tgt is."""
+    if settings["family"] != "marian":
+        return str(converted_dir)
+    folder = Path(converted_dir) / f"{src}-{tgt}"
+    if not folder.is_dir():
+        raise TranslationModelError(f"translation model {model_name(settings)} has no converted {src}-{tgt} model "
+                                    f"in {converted_dir}")
+    return str(folder)
+
+
+def torch_dtype(compute_type: str, device):
+    """The torch dtype of the transformers backend for a compute type ("auto": bf16, else fp16, on a GPU; fp32
+    on a CPU)."""
+    import torch
+
+    if compute_type == "auto":
+        if device.type != "cuda":
+            return torch.float32
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if compute_type not in ("float32", "float16", "bfloat16"):
+        raise TranslationModelError(f"compute_type {compute_type} needs backend ctranslate2 (transformers runs "
+                                    f"float32, float16 or bfloat16)")
+    return getattr(torch, compute_type)
+
+
+def ctranslate2_compute_type(compute_type: str, device: str) -> str:
+    """CTranslate2's compute type, checked against what the device supports. "auto": bf16 (else fp16) on a
+    GPU, as for transformers; int8 weights on a CPU, CTranslate2's fast path there (int8 matrix products with
+    VNNI and a quarter of the memory traffic of fp32), where fp32 runs at a fraction of its speed."""
+    import ctranslate2
+
+    supported = ctranslate2.get_supported_compute_types(device)
+    if compute_type == "auto":
+        if device == "cpu":
+            compute_type = "int8" if "int8" in supported else "float32"
+        else:
+            compute_type = "bfloat16" if "bfloat16" in supported else "float16"
+    if compute_type not in supported:
+        raise TranslationModelError(f"compute_type {compute_type} is not supported on this {device} by CTranslate2 "
+                                    f"(supported: {', '.join(sorted(supported))})")
+    return compute_type
+
+
 class Translator:
     def __init__(self, settings: dict, src: str, tgt: str, model_dir: str | Path | None = None,
-                 batch_size: int = DEFAULT_BATCH_SIZE, batch_tokens: int | None = None, device: str | None = None,
-                 fixed_length: bool = False, model=None, tokenizer=None):
+                 converted_dir: str | Path | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
+                 batch_tokens: int | None = None, device: str | None = None, fixed_length: bool = False,
+                 model=None, tokenizer=None):
         """`settings`: the translation config entry ({family, hf_id | path, ...}) plus decoding settings
-        (num_beams, max_length, length_ratio, length_margin). `model` and `tokenizer`, if given, are used as they
-        are (already on their device) instead of being loaded. `fixed_length` makes every output exactly as long as
-        the length limit (min = max new tokens): only for throughput benchmarks of random-weight models, which
-        never end a sentence."""
+        (backend, compute_type, num_beams, max_length, length_ratio, length_margin). The tokenizer (and, with
+        the transformers backend, the model) comes from `model_dir`, else the entry's path or hf_id; the
+        ctranslate2 backend runs the conversion in `converted_dir`. `model` (a transformers model, on its device)
+        and `tokenizer`, if given, are used as they are instead of being loaded; a given `model` means the
+        transformers backend. `fixed_length` makes every output exactly as long as the length limit (min = max
+        new tokens): only for throughput benchmarks of random-weight models, which never end a sentence."""
         import torch
-        from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
         self.family = settings["family"]
         if self.family not in FAMILIES:
             raise TranslationModelError(f"unknown MT model family {self.family!r}; known: {', '.join(FAMILIES)}")
+        self.backend = "transformers" if model is not None else settings.get("backend", DEFAULT_BACKEND)
+        if self.backend not in BACKENDS:
+            raise TranslationModelError(f"unknown translation backend {self.backend!r}; known: {', '.join(BACKENDS)}")
         self.name = model_name(settings)
         self.src, self.tgt = src, tgt
         self.num_beams = int(settings.get("num_beams", 4))
@@ -88,19 +144,39 @@ class Translator:
         self.batch_size = batch_size
         self.batch_tokens = batch_tokens
         self.fixed_length = fixed_length
+        compute_type = settings.get("compute_type", "auto")
+        needs_location = tokenizer is None or (model is None and self.backend == "transformers")
+        location = model_location(settings, src, tgt, model_dir) if needs_location else None
+        if tokenizer is None:
+            from transformers import AutoTokenizer
+
+            tokenizer = AutoTokenizer.from_pretrained(location)
+        self.tokenizer = tokenizer
         if model is not None:
-            self.model, self.tokenizer = model.eval(), tokenizer
+            self.model = model.eval()
             self.device = next(model.parameters()).device
-        else:
+        elif self.backend == "transformers":
+            from transformers import AutoModelForSeq2SeqLM
+
             self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-            if self.device.type == "cuda":
-                dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-            else:
-                dtype = torch.float32
-            location = model_location(settings, src, tgt, model_dir)
+            dtype = torch_dtype(compute_type, self.device)
             log.info("loading %s from %s (%s -> %s) on %s, %s", self.name, location, src, tgt, self.device, dtype)
-            self.tokenizer = AutoTokenizer.from_pretrained(location)
             self.model = AutoModelForSeq2SeqLM.from_pretrained(location, dtype=dtype).to(self.device).eval()
+        else:
+            import ctranslate2
+
+            if converted_dir is None:
+                raise TranslationModelError(f"translation model {self.name}: backend ctranslate2 needs the model "
+                                            f"converted to CTranslate2 (python -m xstilts convert-mt)")
+            self.device = torch.device(device or ("cuda" if ctranslate2.get_cuda_device_count() else "cpu"))
+            kind = ctranslate2_compute_type(compute_type, self.device.type)
+            converted = converted_location(settings, src, tgt, converted_dir)
+            log.info("loading %s from %s (%s -> %s) on %s, CTranslate2 %s", self.name, converted, src, tgt,
+                     self.device, kind)
+            # CPU threads as torch uses them (OMP_NUM_THREADS, else the cores), so both backends compare
+            threads = torch.get_num_threads() if self.device.type == "cpu" else 1
+            self.model = ctranslate2.Translator(converted, device=self.device.type, compute_type=kind,
+                                                intra_threads=threads)
         self._set_languages(settings.get("languages") or {})
         self.generate_calls = 0
         self.incomplete: set[str] = set()
@@ -170,6 +246,15 @@ class Translator:
 
     def _generate_batch(self, rows: list[list[int]]) -> tuple[list[str], list[bool]]:
         """Translations of one batch of encoded segments, and whether each ended before the length limit."""
+        limit = self.new_tokens(max(len(r) for r in rows))
+        generate = self._generate_ctranslate2 if self.backend == "ctranslate2" else self._generate_transformers
+        outputs, finished = generate(rows, limit)
+        self.generate_calls += 1
+        cleaned = [[t for t in row if t not in self.language_ids] for row in outputs]
+        texts = [" ".join(t.split()) for t in self.tokenizer.batch_decode(cleaned, skip_special_tokens=True)]
+        return texts, finished
+
+    def _generate_transformers(self, rows: list[list[int]], limit: int) -> tuple[list[list[int]], list[bool]]:
         import torch
 
         pad = self.tokenizer.pad_token_id
@@ -179,7 +264,6 @@ class Translator:
         for k, row in enumerate(rows):
             input_ids[k, : len(row)] = torch.tensor(row)
             attention[k, : len(row)] = 1
-        limit = self.new_tokens(width)
         kwargs = {"num_beams": self.num_beams, "max_new_tokens": limit}
         if self.fixed_length:
             kwargs["min_new_tokens"] = limit
@@ -188,15 +272,22 @@ class Translator:
         with torch.inference_mode():
             output = self.model.generate(input_ids=input_ids.to(self.device), attention_mask=attention.to(self.device),
                                          **kwargs)
-        self.generate_calls += 1
         eos = self.model.generation_config.eos_token_id
         eos = set(eos) if isinstance(eos, list) else {eos}
-        finished, cleaned = [], []
-        for row in output.tolist():
-            finished.append(any(t in eos for t in row[1:]))
-            cleaned.append([t for t in row if t not in self.language_ids])
-        texts = [" ".join(t.split()) for t in self.tokenizer.batch_decode(cleaned, skip_special_tokens=True)]
-        return texts, finished
+        outputs = output.tolist()
+        return outputs, [any(t in eos for t in row[1:]) for row in outputs]
+
+    def _generate_ctranslate2(self, rows: list[list[int]], limit: int) -> tuple[list[list[int]], list[bool]]:
+        # the decoding length counts the forced language token and the end token, as max_new_tokens does
+        prefix = None if self.forced_bos is None else [[self.tokenizer.convert_ids_to_tokens(self.forced_bos)]] * len(rows)
+        results = self.model.translate_batch(
+            [self.tokenizer.convert_ids_to_tokens(row) for row in rows], prefix, beam_size=self.num_beams,
+            max_decoding_length=limit, min_decoding_length=limit if self.fixed_length else 1,
+            return_end_token=True, max_input_length=0)
+        eos = self.tokenizer.eos_token
+        hypotheses = [result.hypotheses[0] for result in results]
+        return ([self.tokenizer.convert_tokens_to_ids(tokens) for tokens in hypotheses],
+                [bool(tokens) and tokens[-1] == eos for tokens in hypotheses])
 
     def translate(self, segments: Iterable[str], progress: Path | None = None) -> dict[str, str]:
         """Translations of the unique `segments` (segment -> translation). With `progress`, translations found

@@ -31,8 +31,8 @@ log = logging.getLogger(__name__)
 # keys of a translation's settings: the config's model entry (xstilts.translation.languages) plus what shapes
 # the output (Grid.translation_settings); optional ones have defaults below
 MODEL_KEYS = {"model", "family", "hf_id", "path", "revision", "models", "back_models", "languages"}
-OUTPUT_KEYS = {"shard_size", "num_beams", "max_length", "seed", "max_segment_chars", "fuzzy_threshold",
-               "length_ratio", "length_margin"}
+OUTPUT_KEYS = {"shard_size", "backend", "compute_type", "num_beams", "max_length", "seed", "max_segment_chars",
+               "fuzzy_threshold", "length_ratio", "length_margin"}
 QUALITY_KEYS = {"sample", "min_kept_fraction", "min_projection_rate", "min_chrf", "seed"}
 DEFAULT_SEED = 0
 STATS_SAMPLE = 500  # (English, translation) segment pairs kept per shard for the round-trip check
@@ -78,11 +78,13 @@ def _read_records(path: Path, family) -> list[dict]:
 
 def translate_shard(records_path: Path, task: str, lang: str, shard: int, settings: dict, output: Path,
                     stats_output: Path, checkpoints: Path, model_dir: Path | None = None,
-                    batch_size: int = DEFAULT_BATCH_SIZE, batch_tokens: int | None = None) -> dict:
+                    converted_dir: Path | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
+                    batch_tokens: int | None = None) -> dict:
     """Translate shard `shard` of `task`'s English training records (`records_path`) into `lang`; write the
     translated records (same family schema, ids suffixed "-<lang>") to `output` and the job's statistics to
     `stats_output`, and return them. `settings`: the model entry and decoding settings (MODEL_KEYS,
-    OUTPUT_KEYS); `model_dir`: a local copy of the model (default: the entry's path or hf_id)."""
+    OUTPUT_KEYS); `model_dir`: a local copy of the model (default: the entry's path or hf_id); `converted_dir`:
+    its CTranslate2 conversion (backend ctranslate2)."""
     started = time.perf_counter()
     check_settings(settings, MODEL_KEYS | OUTPUT_KEYS, "translation settings")
     family = get_task(task).family
@@ -103,14 +105,15 @@ def translate_shard(records_path: Path, task: str, lang: str, shard: int, settin
              len(segments), len(unique))
 
     # keyed by everything that shapes a translation, so a changed setting never resumes stale translations
-    fingerprint = hashlib.sha256(json.dumps([settings, str(model_dir)], sort_keys=True).encode()).hexdigest()[:16]
+    fingerprint = hashlib.sha256(json.dumps([settings, str(model_dir), str(converted_dir)],
+                                        sort_keys=True).encode()).hexdigest()[:16]
     progress = Path(checkpoints) / f"progress-{fingerprint}.jsonl"
     translator = None
     translations: dict[str, str] = {}
     loaded = translated = time.perf_counter()
     if unique:
-        translator = Translator(settings, "en", lang, model_dir=model_dir, batch_size=batch_size,
-                                batch_tokens=batch_tokens)
+        translator = Translator(settings, "en", lang, model_dir=model_dir, converted_dir=converted_dir,
+                                batch_size=batch_size, batch_tokens=batch_tokens)
         loaded = time.perf_counter()
         translations = translator.translate(unique, progress)
         translated = time.perf_counter()
@@ -157,7 +160,7 @@ def translate_shard(records_path: Path, task: str, lang: str, shard: int, settin
 
 
 def check_quality(shard_outputs: list[Path], stats_files: list[Path], task: str, lang: str, settings: dict,
-                  quality: dict, report: Path, model_dir: Path | None = None,
+                  quality: dict, report: Path, model_dir: Path | None = None, converted_dir: Path | None = None,
                   batch_size: int = DEFAULT_BATCH_SIZE, batch_tokens: int | None = None) -> dict:
     """The quality report of a translated (task, language) over all its shards, written to `report`: kept and
     dropped counts, span-projection success, and round-trip chrF (sacrebleu) of a seeded sample of translated
@@ -208,7 +211,8 @@ def check_quality(shard_outputs: list[Path], stats_files: list[Path], task: str,
     if sample:
         import sacrebleu
 
-        back = Translator(settings, lang, "en", model_dir=model_dir, batch_size=batch_size, batch_tokens=batch_tokens)
+        back = Translator(settings, lang, "en", model_dir=model_dir, converted_dir=converted_dir,
+                          batch_size=batch_size, batch_tokens=batch_tokens)
         translated = back.translate([t for _, t in sample])
         round_trip = [translated[t] for _, t in sample]
         chrf = sacrebleu.corpus_chrf(round_trip, [[s for s, _ in sample]]).score
