@@ -146,6 +146,115 @@ def test_madlad_prefixes_the_target_language_and_checks_its_token():
         Translator(settings, "en", "fr", model=model, tokenizer=tokenizer)
 
 
+# --- the ctranslate2 backend: the same translations as generate ----------------------------------------------------
+
+def test_ctranslate2_translates_as_generate_does(settings, converted):
+    from xstilts.tiny_mt import parallel_sentences
+
+    texts = [pair["en"] for pair in parallel_sentences(7, 120)]
+    for beams in (1, 4):
+        exact = {**settings, "num_beams": beams, "compute_type": "float32"}
+        generate = Translator({**exact, "backend": "transformers"}, "en", "ru", batch_size=32).translate(texts)
+        ctranslate2 = Translator({**exact, "backend": "ctranslate2"}, "en", "ru", converted_dir=converted,
+                                 batch_size=32)
+        assert ctranslate2.translate(texts) == generate
+        assert ctranslate2.generate_calls == 4 and not ctranslate2.incomplete
+    with pytest.raises(TranslationModelError, match="backend ctranslate2 needs the model converted"):
+        Translator({**settings, "backend": "ctranslate2"}, "en", "de")
+    with pytest.raises(TranslationModelError, match="compute_type int8 needs backend ctranslate2"):
+        Translator({**settings, "backend": "transformers", "compute_type": "int8"}, "en", "de")
+
+
+def save_tiny_random(family, directory):
+    model, tokenizer = tiny_random(family)
+    model.save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+    return directory
+
+
+def tiny_marian(directory):
+    """A random-weight Marian model per direction (en-de/, de-en/) with the tiny model's SentencePiece, as
+    OPUS-MT models come: vocabulary </s>, <unk>, the pieces, <pad> last; a zero <pad> embedding (decoding
+    starts from it); <pad> never generated."""
+    import sentencepiece as spm
+    import torch
+    from transformers import MarianConfig, MarianMTModel, MarianTokenizer
+
+    from xstilts.tiny_mt import build_tiny_tokenizer, parallel_sentences
+
+    build_tiny_tokenizer(directory / "spm", parallel_sentences(0, 300))
+    piece_model = directory / "spm" / "sentencepiece.bpe.model"
+    sp = spm.SentencePieceProcessor(model_file=str(piece_model))
+    vocab = {"</s>": 0, "<unk>": 1}
+    for i in range(sp.get_piece_size()):
+        if not (sp.is_control(i) or sp.is_unknown(i)):
+            vocab.setdefault(sp.id_to_piece(i), len(vocab))
+    vocab["<pad>"] = pad = len(vocab)
+    (directory / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+    torch.manual_seed(0)
+    for src, tgt in (("en", "de"), ("de", "en")):
+        tokenizer = MarianTokenizer(source_spm=str(piece_model), target_spm=str(piece_model),
+                                    vocab=str(directory / "vocab.json"), source_lang=src, target_lang=tgt)
+        config = MarianConfig(vocab_size=len(vocab), d_model=32, encoder_layers=1, decoder_layers=1,
+                              encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=64,
+                              decoder_ffn_dim=64, max_position_embeddings=128, pad_token_id=pad, eos_token_id=0,
+                              decoder_start_token_id=pad, forced_eos_token_id=0,
+                              share_encoder_decoder_embeddings=True)
+        model = MarianMTModel(config)
+        with torch.no_grad():
+            model.get_input_embeddings().weight[pad].zero_()
+        model.generation_config.bad_words_ids = [[pad]]
+        model.save_pretrained(directory / "marian" / f"{src}-{tgt}")
+        tokenizer.save_pretrained(directory / "marian" / f"{src}-{tgt}")
+    return directory / "marian"
+
+
+def log_probs(translator, source: str, target: str) -> list[float]:
+    """The log-probability of each token of `target` (after the forced language token, if any, and with the end
+    token) given `source`, under the translator's model, either backend."""
+    import torch
+
+    tokenizer = translator.tokenizer
+    source_ids = translator.encode([source])[0][0]
+    target_ids = ([] if translator.forced_bos is None else [translator.forced_bos]) + \
+        tokenizer(text_target=target, add_special_tokens=False)["input_ids"]
+    if translator.backend == "ctranslate2":
+        (result,) = translator.model.score_batch([tokenizer.convert_ids_to_tokens(source_ids)],
+                                                 [tokenizer.convert_ids_to_tokens(target_ids)])
+        return result.log_probs
+    start = translator.model.config.decoder_start_token_id
+    with torch.no_grad():
+        logits = translator.model(input_ids=torch.tensor([source_ids]),
+                                  decoder_input_ids=torch.tensor([[start] + target_ids])).logits[0]
+    for (banned,) in translator.model.generation_config.bad_words_ids or []:  # Marian's <pad>, never generated
+        logits[:, banned] = float("-inf")
+    return [row[token].item() for row, token in zip(torch.log_softmax(logits, -1), target_ids + [tokenizer.eos_token_id])]
+
+
+@pytest.mark.parametrize("family", ["nllb", "madlad", "marian"])
+def test_every_family_converts_to_the_same_model(family, tmp_path):
+    from xstilts.translation.convert import convert_model
+
+    source = tiny_marian(tmp_path) if family == "marian" else save_tiny_random(family, tmp_path / "hf")
+    converted = convert_model(source, tmp_path / "ctranslate2", family)
+    if family == "marian":  # one model per direction, converted side by side
+        assert sorted(p.name for p in converted) == ["de-en", "en-de"]
+    assert not (tmp_path / "ctranslate2.partial").exists()
+    settings = {"family": family, "hf_id": f"tiny/{family}", "num_beams": 2, "max_length": 12,
+                "compute_type": "float32"}
+    texts = ["the house .", "a cat sat on the mat .", "the small river sees the old city ."]
+    for src, tgt in (("en", "de"), ("de", "en")):
+        # random weights never end a sentence on purpose: every output is made as long as the limit
+        generate = Translator({**settings, "backend": "transformers"}, src, tgt, model_dir=source,
+                              fixed_length=True)
+        ctranslate2 = Translator({**settings, "backend": "ctranslate2"}, src, tgt, model_dir=source,
+                                 converted_dir=tmp_path / "ctranslate2", fixed_length=True)
+        # weights, vocabulary, positions and the language token carried over: the same probabilities
+        expected = log_probs(generate, "the small house .", "das kleine haus .")
+        assert log_probs(ctranslate2, "the small house .", "das kleine haus .") == pytest.approx(expected, abs=1e-4)
+        assert ctranslate2.translate(texts) == generate.translate(texts)  # and the same beam search
+
+
 def test_batches_are_length_sorted_within_the_limits(settings, converted):
     translator = Translator(settings, "en", "de", converted_dir=converted, batch_size=3, batch_tokens=40)
     lengths = [5, 30, 7, 12, 12, 3, 9]

@@ -111,6 +111,16 @@ def test_a_language_the_mt_model_lacks_or_spells_its_own_way(main):
     assert "'te'" in message and "m2m" in message
 
 
+def test_decoding_backend_and_precision_are_part_of_a_translations_settings(main):
+    settings = checked(main).translation_settings("nllb-600m")
+    assert settings["backend"] == "ctranslate2" and settings["compute_type"] == "auto"  # the schema's defaults
+    main["translation"].update(backend="transformers", compute_type="int8")
+    assert "config key translation.compute_type: int8 needs backend ctranslate2" in error(main)
+    main["translation"]["compute_type"] = "int4"
+    with pytest.raises(Exception, match="int4"):
+        checked(main)
+
+
 def test_the_same_data_twice_in_an_arm(main):
     add_arm(main, "x", ["mnli", {"task": "mnli", "languages": ["de", "fr", "de"], "source": "native"}])
     assert "arms.x.tasks[mnli].languages: duplicate entries 'de'" in error(main)

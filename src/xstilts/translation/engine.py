@@ -264,7 +264,8 @@ class Translator:
         for k, row in enumerate(rows):
             input_ids[k, : len(row)] = torch.tensor(row)
             attention[k, : len(row)] = 1
-        kwargs = {"num_beams": self.num_beams, "max_new_tokens": limit}
+        # no forced end token at the limit (Marian's configs force one): a cut output must look unfinished
+        kwargs = {"num_beams": self.num_beams, "max_new_tokens": limit, "forced_eos_token_id": None}
         if self.fixed_length:
             kwargs["min_new_tokens"] = limit
         if self.forced_bos is not None:
