@@ -152,6 +152,7 @@ class Translator:
 
             tokenizer = AutoTokenizer.from_pretrained(location)
         self.tokenizer = tokenizer
+        self._set_languages(settings.get("languages") or {})  # a language the model lacks fails before loading it
         if model is not None:
             self.model = model.eval()
             self.device = next(model.parameters()).device
@@ -177,7 +178,6 @@ class Translator:
             threads = torch.get_num_threads() if self.device.type == "cpu" else 1
             self.model = ctranslate2.Translator(converted, device=self.device.type, compute_type=kind,
                                                 intra_threads=threads)
-        self._set_languages(settings.get("languages") or {})
         self.generate_calls = 0
         self.incomplete: set[str] = set()
         self.resumed = 0
