@@ -165,6 +165,16 @@ def test_ctranslate2_translates_as_generate_does(settings, converted):
         Translator({**settings, "backend": "transformers", "compute_type": "int8"}, "en", "de")
 
 
+def test_a_gpu_ctranslate2_cannot_use_fails_instead_of_translating_on_the_cpu(settings, converted, monkeypatch):
+    import ctranslate2
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(ctranslate2, "get_cuda_device_count", lambda: 0)
+    with pytest.raises(TranslationModelError, match="this job has a GPU, but CTranslate2 finds no usable CUDA"):
+        Translator({**settings, "backend": "ctranslate2"}, "en", "de", converted_dir=converted)
+
+
 def save_tiny_random(family, directory):
     model, tokenizer = tiny_random(family)
     model.save_pretrained(directory)
