@@ -69,7 +69,8 @@ def test_tiny_model_translates_word_by_word_and_keeps_markers(settings, converte
     assert out["the house sees the river ."].split()[:3] == ["das", "haus", "sieht"]
     assert "[1987]" in out["the small city walks [1987] quickly ."]
     assert not any("__" in t for t in out.values())  # M2M100's language tokens are removed
-    back = Translator(settings, "de", "en", converted_dir=converted, batch_size=4).translate(["das haus sieht den fluss ."])
+    back = Translator(settings, "de", "en", converted_dir=converted, batch_size=4)
+    back = back.translate(["das haus sieht den fluss ."])
     assert back["das haus sieht den fluss ."].startswith("the house")
 
 
@@ -238,7 +239,8 @@ def log_probs(translator, source: str, target: str) -> list[float]:
                                   decoder_input_ids=torch.tensor([[start] + target_ids])).logits[0]
     for (banned,) in translator.model.generation_config.bad_words_ids or []:  # Marian's <pad>, never generated
         logits[:, banned] = float("-inf")
-    return [row[token].item() for row, token in zip(torch.log_softmax(logits, -1), target_ids + [tokenizer.eos_token_id])]
+    expected = target_ids + [tokenizer.eos_token_id]
+    return [row[token].item() for row, token in zip(torch.log_softmax(logits, -1), expected)]
 
 
 @pytest.mark.parametrize("family", ["nllb", "madlad", "marian"])

@@ -284,11 +284,12 @@ class Translator:
         return outputs, [any(t in eos for t in row[1:]) for row in outputs]
 
     def _generate_ctranslate2(self, rows: list[list[int]], limit: int) -> tuple[list[list[int]], list[bool]]:
-        # the decoding length counts the forced language token and the end token, as max_new_tokens does
-        prefix = None if self.forced_bos is None else [[self.tokenizer.convert_ids_to_tokens(self.forced_bos)]] * len(rows)
+        # the decoding length counts the forced language token and the end token, as max_new_tokens does; no
+        # minimum (as generate), and no cut of long sources (encode has cut them to max_length already)
+        language = None if self.forced_bos is None else [self.tokenizer.convert_ids_to_tokens(self.forced_bos)]
         results = self.model.translate_batch(
-            [self.tokenizer.convert_ids_to_tokens(row) for row in rows], prefix, beam_size=self.num_beams,
-            max_decoding_length=limit, min_decoding_length=limit if self.fixed_length else 1,
+            [self.tokenizer.convert_ids_to_tokens(row) for row in rows], [language] * len(rows),
+            beam_size=self.num_beams, max_decoding_length=limit, min_decoding_length=limit if self.fixed_length else 0,
             return_end_token=True, max_input_length=0)
         eos = self.tokenizer.eos_token
         hypotheses = [result.hypotheses[0] for result in results]
