@@ -93,7 +93,7 @@ def mt_model_dir(name):
 
 def converted_mt_model(name):
     """The CTranslate2 conversion of an MT model: an input of its translation jobs under that backend."""
-    if config["translation"].get("backend", "ctranslate2") != "ctranslate2":
+    if GRID.translation_backend() != "ctranslate2":
         return []
     return f"models/mt-ctranslate2/{name}"
 
@@ -186,20 +186,17 @@ def train_resources_of_rule():
     return {key: _resource(train_resources, key) for key in keys}
 
 
-def _translate_resource(key):
-    return lambda wildcards, attempt: translate_resources(config["translation"], attempt).get(key)
+def _translation_resource(function, key):
+    return lambda wildcards, attempt: function(config["translation"], attempt).get(key)
 
 
 def translate_resources_of_rule():
-    return {key: _translate_resource(key) for key in ("runtime", "cpus_per_task", "mem_mb", "gres")}
-
-
-def _convert_resource(key):
-    return lambda wildcards, attempt: convert_resources(config["translation"], attempt)[key]
+    keys = ("runtime", "cpus_per_task", "mem_mb", "gres")
+    return {key: _translation_resource(translate_resources, key) for key in keys}
 
 
 def convert_resources_of_rule():
-    return {key: _convert_resource(key) for key in ("runtime", "cpus_per_task", "mem_mb")}
+    return {key: _translation_resource(convert_resources, key) for key in ("runtime", "cpus_per_task", "mem_mb")}
 
 
 def predict_resources_of_rule():

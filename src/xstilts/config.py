@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from .tasks import TASKS, get_task
+from .translation.engine import DEFAULT_BACKEND
 
 TRAIN_KEYS = {"lr", "epochs", "batch_size", "grad_accum", "warmup", "weight_decay", "max_grad_norm", "save_steps",
               "dropout", "keep_checkpoints"}
@@ -200,7 +201,7 @@ def _check_translation(config: dict, grid: "Grid") -> None:
     """Every (model, language) the grid's arms translate into exists in that MT model, spelled our way; the
     compute type suits the backend."""
     cfg = config.get("translation") or {}
-    if cfg.get("backend") == "transformers" and cfg.get("compute_type", "auto").startswith("int8"):
+    if cfg and grid.translation_backend() == "transformers" and cfg.get("compute_type", "auto").startswith("int8"):
         raise ConfigError(f"config key translation.compute_type: {cfg['compute_type']} needs backend ctranslate2 "
                           f"(transformers runs auto, float32, float16 or bfloat16)")
     wanted: dict[str, set[str]] = {}
@@ -306,12 +307,16 @@ class Grid:
         return max(self.dataset_shards(d) for arm in self.arms for d in self.arm_datasets(arm)
                    if (d.source, d.mt_model, d.task, d.lang) == ("translated", data.mt_model, data.task, data.lang))
 
+    def translation_backend(self) -> str:
+        """The decoding engine of the translation jobs: ctranslate2 runs each MT model converted once."""
+        return self.config["translation"].get("backend", DEFAULT_BACKEND)
+
     def translation_settings(self, mt_model: str) -> dict:
         """What shapes a translation's output (a tracked param of its jobs): the model entry, decoding and
         sharding. Batch size only changes speed, so it is not part of it."""
         cfg = self.config["translation"]
         return {"model": mt_model, **cfg["models"][mt_model], "shard_size": cfg["shard_size"],
-                "backend": cfg.get("backend", "ctranslate2"), "compute_type": cfg.get("compute_type", "auto"),
+                "backend": self.translation_backend(), "compute_type": cfg.get("compute_type", "auto"),
                 "num_beams": cfg.get("num_beams", 4), "max_length": cfg.get("max_length", 200)}
 
     def translation_quality(self) -> dict:

@@ -179,7 +179,7 @@ def translation_volume(grid: Grid) -> list[str]:
         jobs = sum(shards for shards, _ in languages) + len(languages)
         examples = max(n for _, n in languages)
         lines.append(f"{mt:<16} {task:<16} {len(languages):>9} {examples:>14} {jobs:>6}")
-    if grid.config["translation"].get("backend", "ctranslate2") == "ctranslate2":
+    if grid.translation_backend() == "ctranslate2":
         models = sorted({mt for mt, _ in by_pair})
         lines.append(f"plus one CPU job per MT model converting it to CTranslate2: {', '.join(models)}")
     return lines

@@ -169,12 +169,13 @@ class Translator:
             if converted_dir is None:
                 raise TranslationModelError(f"translation model {self.name}: backend ctranslate2 needs the model "
                                             f"converted to CTranslate2 (python -m xstilts convert-mt)")
-            if device is None and torch.cuda.is_available() and not ctranslate2.get_cuda_device_count():
+            cuda_devices = ctranslate2.get_cuda_device_count()
+            if device is None and torch.cuda.is_available() and not cuda_devices:
                 # the wheel loads CUDA 12 and cuDNN 9 at run time; rather fail than translate on the CPU for hours
                 raise TranslationModelError("this job has a GPU, but CTranslate2 finds no usable CUDA device (it "
                                             "needs the CUDA 12 and cuDNN 9 libraries; see README, Install): install "
                                             "them, or set translation.backend: transformers")
-            self.device = torch.device(device or ("cuda" if ctranslate2.get_cuda_device_count() else "cpu"))
+            self.device = torch.device(device or ("cuda" if cuda_devices else "cpu"))
             kind = ctranslate2_compute_type(compute_type, self.device.type)
             converted = converted_location(settings, src, tgt, converted_dir)
             log.info("loading %s from %s (%s -> %s) on %s, CTranslate2 %s", self.name, converted, src, tgt,
